@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// finegrain: header-only inference kernels for fine-grained structured sparsity.
+// The umbrella header: every public API.
+#pragma once
+
+#include "finegrain/version.hpp"
+
+#include "finegrain/core/activation.hpp"
+#include "finegrain/core/aligned_buffer.hpp"
+#include "finegrain/core/error.hpp"
+#include "finegrain/core/parallel.hpp"
+#include "finegrain/core/shape.hpp"
+#include "finegrain/core/views.hpp"
+
+#include "finegrain/simd/cpu_features.hpp"
+#include "finegrain/simd/dispatch.hpp"
+
+#include "finegrain/ref/conv2d.hpp"
+#include "finegrain/ref/gemm.hpp"
+
+#include "finegrain/dense/conv2d_plan.hpp"
+#include "finegrain/dense/gemm_plan.hpp"

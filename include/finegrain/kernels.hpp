@@ -1,0 +1,5 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Every kernel family's definitions: what a runtime-tier arch TU instantiates.
+#pragma once
+
+#include "finegrain/dense/gemm_kernels.hpp"
