@@ -127,8 +127,8 @@ private:
                     float* row = patches + ((static_cast<index_t>(ch) * s.kernel_h + i) * s.kernel_w + j) * p;
                     // Output columns x whose input column x*sw + j - pw lies inside [0, W).
                     const index_t x_lo = std::min(ow, std::max<index_t>(0, (s.pad_w - j + s.stride_w - 1) / s.stride_w));
-                    const index_t x_hi =
-                        std::max(x_lo, std::min(ow, (s.in_width - 1 + s.pad_w - j) / s.stride_w + 1));
+                    const index_t last = s.in_width - 1 + s.pad_w - j;  // x*sw <= last
+                    const index_t x_hi = last < 0 ? x_lo : std::max(x_lo, std::min(ow, last / s.stride_w + 1));
                     for (index_t y = 0; y < oh; ++y) {
                         float* dst = row + y * ow;
                         const index_t iy = y * s.stride_h + i - s.pad_h;
