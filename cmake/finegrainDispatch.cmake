@@ -16,8 +16,6 @@
 # finegrain plans must be compiled with the target's definitions (they are PRIVATE).
 include_guard(GLOBAL)
 
-set(_FINEGRAIN_DISPATCH_TEMPLATE "${CMAKE_CURRENT_LIST_DIR}/templates/dispatch_arch.cpp.in")
-
 function(_finegrain_arch_flags arch out_var)
   set(_avx2 -mavx2 -mfma -mf16c -mbmi -mbmi2 -mpopcnt)
   if(arch STREQUAL "sse4_2")
@@ -54,7 +52,8 @@ function(finegrain_target_dispatch target)
     endif()
     set(FINEGRAIN_DISPATCH_ARCH ${arch})
     set(_src "${CMAKE_CURRENT_BINARY_DIR}/finegrain_dispatch/${target}_${arch}.cpp")
-    configure_file("${_FINEGRAIN_DISPATCH_TEMPLATE}" "${_src}" @ONLY)
+    # Relative to this file (source tree or installed package), whichever directory calls us.
+    configure_file("${CMAKE_CURRENT_FUNCTION_LIST_DIR}/templates/dispatch_arch.cpp.in" "${_src}" @ONLY)
     _finegrain_arch_flags(${arch} _flags)
     set_source_files_properties("${_src}" PROPERTIES COMPILE_OPTIONS "${_flags}")
     target_sources(${target} PRIVATE "${_src}")
