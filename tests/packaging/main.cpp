@@ -9,9 +9,8 @@
 #endif
 
 // Consumers that call finegrain_target_dispatch() must see the definitions it adds.
-#if defined(FINEGRAIN_CONSUMER_DISPATCH) && \
-    !(FINEGRAIN_DISPATCH_HAS_SSE4_2 || FINEGRAIN_DISPATCH_HAS_AVX2 || FINEGRAIN_DISPATCH_HAS_AVX512 || \
-      FINEGRAIN_DISPATCH_HAS_NEON64)
+#if defined(FINEGRAIN_CONSUMER_DISPATCH) && !(FINEGRAIN_DISPATCH_HAS_SSE4_2 || FINEGRAIN_DISPATCH_HAS_AVX2 || \
+                                              FINEGRAIN_DISPATCH_HAS_AVX512 || FINEGRAIN_DISPATCH_HAS_NEON64)
 #error "finegrain_target_dispatch() added no FINEGRAIN_DISPATCH_HAS_<ARCH> definition"
 #endif
 
