@@ -17,6 +17,12 @@
 
 #include "finegrain/ref/conv2d.hpp"
 #include "finegrain/ref/gemm.hpp"
+#include "finegrain/ref/pattern_conv.hpp"
 
 #include "finegrain/dense/conv2d_plan.hpp"
 #include "finegrain/dense/gemm_plan.hpp"
+
+#include "finegrain/pattern/format.hpp"
+#include "finegrain/pattern/pattern_set.hpp"
+#include "finegrain/pattern/plan.hpp"
+#include "finegrain/pattern/project.hpp"

@@ -3,3 +3,4 @@
 #pragma once
 
 #include "finegrain/dense/gemm_kernels.hpp"
+#include "finegrain/pattern/kernels.hpp"

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Pattern-sparse 3x3 convolution kernels, templated on the architecture tag.
+//
+// Design (the plan in pattern/plan.hpp sets the stage):
+//   * Flat phase planes. The plan copies each image once into zero-padded "phase planes": for
+//     stride S, plane (a, b) of a channel holds padded-input pixel (S*r + a, S*c + b) at
+//     [r * P + c] (S = 1: one plane; S = 2: four, i.e. deinterleaved rows and columns). Output
+//     pixel (y, x) lives at flat position q = y * P + x, and tap (dy, dx) of every output reads
+//     plane (dy % S, dx % S) at q + (dy / S) * P + dx / S. So a whole output image is one 1-D
+//     loop over q with a constant offset per tap: no bounds checks, no row remainders; only
+//     the columns x >= OW of each flat row are wasted (the plan drops them). For stride 1 and
+//     padding 1 the left and right zero columns are shared (P = W + 1).
+//   * Vectorised over output pixels: a register tile is NF filters x V vectors of consecutive
+//     flat outputs. NF > 1 groups filters that share their whole kernel list (same input
+//     channels, same patterns, as grouped projection produces): each input vector is loaded
+//     once and feeds NF filters (filter-level load-redundancy elimination).
+//   * One inner loop per pattern run. A block's kernels are stored as runs of equal pattern
+//     id; per run the k tap offsets are hoisted into registers, and each kernel of the run only
+//     adds its channel offset: no per-kernel branching. K = 4 (the optimised default) is a
+//     compile-time tap count; other k (1..9) take a runtime tap loop.
+//   * Channel blocking: the plan calls the kernel once per (filter block, channel block, pixel
+//     tile), so the tile's input planes of one channel block stay in L1 while every filter
+//     block streams over them; the accumulators round-trip through the flat output between
+//     channel blocks.
+//
+// conv3x3_kernels<Arch>::select(nf, v, k) returns the tile function for NF = nf, V = v and
+// k taps (K = 4 specialised, any other k generic), or null when that tile is not compiled.
+//
+// tile function
+//   Computes: for q in [0, vectors * L) (L = lanes) and f < NF:
+//               out[f][q] (+)= sum over runs, kernels j, taps t of
+//                              w[j][t][f] * input[tap_offsets[pattern][t] + channel_offsets[j] + q]
+//             then, with `epilogue`, out = clamp(out + bias[f], lo, hi).
+//   Layouts:  input = phase planes at the tile's first position; output rows of NF filters,
+//             output_stride floats apart, at the tile's first position, 32/64-byte aligned;
+//             weights per kernel k x NF floats ([t][f]).
+//   Tile:     NF x V vectors of accumulators in registers.
+//   Preconds: vectors is a multiple of V; every input read lies inside the plan's buffer (the
+//             plan pads planes for the over-reads of the wasted positions).
+//   Numerics: fp32 FMA, kernels accumulated in stored order; within c*K*eps*|in|*|w| of ref.
+#pragma once
+
+#include <cstdint>
+
+#include "finegrain/core/index.hpp"
+#include "finegrain/simd/batch.hpp"
+#include "finegrain/simd/extern_kernels.hpp"
+
+namespace finegrain {
+namespace pattern {
+
+/// A run of consecutive kernels that share one pattern id.
+struct pattern_run {
+    std::int32_t pattern = 0;
+    std::int32_t count = 0;
+};
+
+struct conv3x3_tile_args {
+    const float* input = nullptr;   // phase planes, at the tile's first flat output position
+    float* output = nullptr;        // flat output row of the block's first filter, at the tile start
+    index_t output_stride = 0;      // floats between the flat rows of consecutive filters
+    index_t vectors = 0;            // vectors of lanes to compute; a multiple of V
+    const pattern_run* runs = nullptr;
+    index_t run_count = 0;
+    const std::int32_t* channel_offsets = nullptr;  // per kernel: offset of its channel's planes
+    const float* weights = nullptr;                 // per kernel: k taps x NF filters
+    const std::int32_t* tap_offsets = nullptr;      // [pattern][k]: tap offset inside a channel's planes
+    index_t k = 0;                                  // taps per pattern
+    bool accumulate = false;  // add to the output (later channel blocks) instead of starting at 0
+    bool epilogue = false;    // last channel block: add bias, clamp
+    const float* bias = nullptr;  // NF values, or null
+    float lo = 0, hi = 0;
+};
+
+using conv3x3_tile_fn = void (*)(const conv3x3_tile_args&) noexcept;
+
+template <class Arch>
+struct conv3x3_kernels {
+    /// The tile function for nf filters x v vectors with k taps, or null if not compiled.
+    static conv3x3_tile_fn select(int nf, int v, int k) noexcept;
+
+private:
+    template <int NF, int V, int K>
+    static void tile(const conv3x3_tile_args& a) noexcept;
+    template <int NF, int V, class B>
+    static void accumulate_tap(B (&acc)[NF][V], const float* x, const float* w) noexcept;
+    template <int NF, int V>
+    static conv3x3_tile_fn pick(int k) noexcept;
+};
+
+template <class Arch>
+template <int NF, int V, class B>
+FINEGRAIN_ALWAYS_INLINE void conv3x3_kernels<Arch>::accumulate_tap(B (&acc)[NF][V], const float* FINEGRAIN_RESTRICT x,
+                                                                   const float* FINEGRAIN_RESTRICT w) noexcept
+{
+    constexpr index_t L = static_cast<index_t>(B::size);
+    if constexpr (NF == 1) {
+        const B wb(w[0]);
+#pragma GCC unroll 16
+        for (index_t v = 0; v < V; ++v) acc[0][v] = simd::fma(wb, B::load_unaligned(x + v * L), acc[0][v]);
+    } else {
+        B wb[NF];
+#pragma GCC unroll 8
+        for (index_t f = 0; f < NF; ++f) wb[f] = B(w[f]);
+#pragma GCC unroll 16
+        for (index_t v = 0; v < V; ++v) {
+            const B xv = B::load_unaligned(x + v * L);
+#pragma GCC unroll 8
+            for (index_t f = 0; f < NF; ++f) acc[f][v] = simd::fma(wb[f], xv, acc[f][v]);
+        }
+    }
+}
+
+template <class Arch>
+template <int NF, int V, int K>
+void conv3x3_kernels<Arch>::tile(const conv3x3_tile_args& a) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t L = static_cast<index_t>(B::size);
+    FINEGRAIN_ASSERT(a.vectors % V == 0);
+    const index_t k = K > 0 ? K : a.k;
+    for (index_t v0 = 0; v0 < a.vectors; v0 += V) {
+        float* out = a.output + v0 * L;
+        B acc[NF][V];
+#pragma GCC unroll 8
+        for (index_t f = 0; f < NF; ++f)
+#pragma GCC unroll 16
+            for (index_t v = 0; v < V; ++v)
+                acc[f][v] = a.accumulate ? B::load_aligned(out + f * a.output_stride + v * L) : B(0.0f);
+
+        const float* in = a.input + v0 * L;
+        const std::int32_t* channel = a.channel_offsets;
+        const float* w = a.weights;
+        for (index_t r = 0; r < a.run_count; ++r) {
+            const std::int32_t* taps = a.tap_offsets + a.runs[r].pattern * k;
+            const index_t n = a.runs[r].count;
+            if constexpr (K > 0) {
+                const float* base[K];  // the run's tap offsets, hoisted
+#pragma GCC unroll 9
+                for (index_t t = 0; t < K; ++t) base[t] = in + taps[t];
+                for (index_t j = 0; j < n; ++j) {
+                    const index_t c = channel[j];
+#pragma GCC unroll 9
+                    for (index_t t = 0; t < K; ++t) accumulate_tap<NF, V>(acc, base[t] + c, w + t * NF);
+                    w += K * NF;
+                }
+            } else {
+                for (index_t j = 0; j < n; ++j) {
+                    const float* x = in + channel[j];
+                    for (index_t t = 0; t < k; ++t) accumulate_tap<NF, V>(acc, x + taps[t], w + t * NF);
+                    w += k * NF;
+                }
+            }
+            channel += n;
+        }
+
+        if (a.epilogue) {
+            const B lo(a.lo), hi(a.hi);
+#pragma GCC unroll 8
+            for (index_t f = 0; f < NF; ++f) {
+                const B bias(a.bias ? a.bias[f] : 0.0f);
+#pragma GCC unroll 16
+                for (index_t v = 0; v < V; ++v) acc[f][v] = simd::min(simd::max(acc[f][v] + bias, lo), hi);
+            }
+        }
+#pragma GCC unroll 8
+        for (index_t f = 0; f < NF; ++f)
+#pragma GCC unroll 16
+            for (index_t v = 0; v < V; ++v) acc[f][v].store_aligned(out + f * a.output_stride + v * L);
+    }
+}
+
+template <class Arch>
+template <int NF, int V>
+conv3x3_tile_fn conv3x3_kernels<Arch>::pick(int k) noexcept
+{
+    return k == 4 ? &tile<NF, V, 4> : &tile<NF, V, 0>;
+}
+
+template <class Arch>
+conv3x3_tile_fn conv3x3_kernels<Arch>::select(int nf, int v, int k) noexcept
+{
+    if (k < 1 || k > 9) return nullptr;
+    switch (nf * 100 + v) {
+    case 104: return pick<1, 4>(k);
+    case 106: return pick<1, 6>(k);
+    case 107: return pick<1, 7>(k);
+    case 108: return pick<1, 8>(k);
+    case 109: return pick<1, 9>(k);
+    case 110: return pick<1, 10>(k);
+    case 112: return pick<1, 12>(k);
+    case 204: return pick<2, 4>(k);
+    case 206: return pick<2, 6>(k);
+    case 402: return pick<4, 2>(k);
+    case 403: return pick<4, 3>(k);
+    default: return nullptr;
+    }
+}
+
+} // namespace pattern
+} // namespace finegrain
+
+FINEGRAIN_EXTERN_KERNELS(::finegrain::pattern::conv3x3_kernels)

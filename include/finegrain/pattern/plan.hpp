@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// pattern::conv3x3_plan<float>: pattern-sparse 3x3 convolution, NCHW fp32, plan once, run many.
+//
+//   auto packed = finegrain::pattern::pack(projected_weights, finegrain::pattern::pattern_set::patdnn4());
+//   finegrain::pattern::conv3x3_options opt;  opt.bias = bias;  opt.act = finegrain::activation::relu;
+//   finegrain::pattern::conv3x3_plan<float> plan(packed, shape, opt);
+//   plan.run(input, output);                 // no allocation, no dispatch
+//   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_relu_1x96__avx2"
+//
+// Shapes: 3x3 kernels, stride 1 or 2 and padding 0 or 1 (per axis), any batch, H and W >= 1.
+// At plan time: the kernel (arch, filter block NF, vectors V, tap count) is chosen once; the FKW
+// weights are re-laid for it: filters in FKR order are grouped into blocks of NF filters with
+// identical kernel lists (dummy zero filters pad a short block), and each block's kernels are
+// split per channel block into runs of equal pattern (channel offsets precomputed). run() per
+// image: (1) copies the input into zero-padded flat phase planes (kernels.hpp), split over
+// channels; (2) runs tasks = pixel tiles x balanced filter ranges through parallel_for, each
+// looping channel blocks x filter blocks; (3) copies the valid columns of the flat output to
+// NCHW, split over filters. Steps 1 and 3 are part of the timed work.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "finegrain/core/activation.hpp"
+#include "finegrain/core/aligned_buffer.hpp"
+#include "finegrain/core/parallel.hpp"
+#include "finegrain/core/shape.hpp"
+#include "finegrain/core/views.hpp"
+#include "finegrain/pattern/format.hpp"
+#include "finegrain/pattern/kernels.hpp"
+#include "finegrain/simd/dispatch.hpp"
+
+namespace finegrain {
+namespace pattern {
+
+struct conv3x3_options {
+    const float* bias = nullptr;  // out_channels values (copied into the plan), or null
+    activation act = activation::none;
+    executor* pool = nullptr;     // null = the calling thread
+    // Tuning knobs; 0 = the plan decides. Benchmarks sweep them.
+    index_t filter_block = 0;     // NF: 1, 2 or 4 filters per register tile (needs shared kernel lists)
+    index_t tile_vectors = 0;     // V: vectors per register tile
+    index_t channel_block = 0;    // input channels per pass over a pixel tile
+    index_t task_vectors = 0;     // vectors per pixel tile (task)
+};
+
+template <class T>
+class conv3x3_plan;
+
+template <>
+class conv3x3_plan<float> {
+public:
+    conv3x3_plan(const packed_weights& w, const conv2d_shape& shape, const conv3x3_options& opt = {})
+        : shape_(shape), act_(opt.act), pool_(opt.pool)
+    {
+        validate(w, opt);
+        k_ = w.k();
+        choose_kernel(w, opt);
+        layout_geometry();
+        build_blocks(w, opt);
+        build_schedule(w, opt);
+        plan_tasks();
+        input_ = aligned_buffer<float>(input_floats_);
+        output_ = aligned_buffer<float>(detail::checked_mul(rows_, row_stride_, "conv3x3_plan output"));
+    }
+
+    const conv2d_shape& shape() const noexcept { return shape_; }
+    /// Canonical name of the kernel: f32_conv3x3_pattern[_act]_<NF>x<V*lanes>__<arch>.
+    const char* kernel_name() const noexcept { return name_.c_str(); }
+    simd::arch_id arch() const noexcept { return arch_; }
+    index_t filter_block() const noexcept { return nf_; }
+    index_t tile_vectors() const noexcept { return v_; }
+    index_t channel_block() const noexcept { return cb_; }
+    index_t task_vectors() const noexcept { return tv_; }
+    /// Bytes the plan holds: re-laid weights and schedule, bias, input and output scratch.
+    std::size_t bytes() const noexcept
+    {
+        return channel_off_.size() * sizeof(std::int32_t) + weights_.bytes() + runs_.size() * sizeof(pattern_run) +
+               bias_.bytes() + input_.bytes() + output_.bytes();
+    }
+
+    /// out = act(conv(in) + bias). Throws finegrain::error on a shape mismatch. One call at a
+    /// time per plan (it owns the scratch); in and out must not overlap.
+    void run(tensor4_view<const float> in, tensor4_view<float> out) const
+    {
+        detail::require_tensor_dims(in, shape_.input_dims(), "input");
+        detail::require_tensor_dims(out, shape_.output_dims(), "output");
+        for (index_t b = 0; b < shape_.batch; ++b) {
+            fill_planes(in, b);
+            compute();
+            store_output(out, b);
+        }
+    }
+
+private:
+    void validate(const packed_weights& w, const conv3x3_options& opt) const
+    {
+        shape_.validate();
+        detail::require(shape_.kernel_h == 3 && shape_.kernel_w == 3, "conv2d_shape.kernel_h", shape_.kernel_h,
+                        "pattern conv needs 3x3 kernels");
+        detail::require(shape_.stride_h == 1 || shape_.stride_h == 2, "conv2d_shape.stride_h", shape_.stride_h, "must be 1 or 2");
+        detail::require(shape_.stride_w == 1 || shape_.stride_w == 2, "conv2d_shape.stride_w", shape_.stride_w, "must be 1 or 2");
+        detail::require(shape_.pad_h <= 1, "conv2d_shape.pad_h", shape_.pad_h, "must be 0 or 1");
+        detail::require(shape_.pad_w <= 1, "conv2d_shape.pad_w", shape_.pad_w, "must be 0 or 1");
+        detail::require(!w.patterns().empty(), "weights", "empty", "must be packed weights");
+        detail::require(w.out_channels() == shape_.out_channels, "weights.out_channels", w.out_channels(), "must match the shape");
+        detail::require(w.in_channels() == shape_.in_channels, "weights.in_channels", w.in_channels(), "must match the shape");
+        detail::require(opt.filter_block == 0 || opt.filter_block == 1 || opt.filter_block == 2 || opt.filter_block == 4,
+                        "options.filter_block", opt.filter_block, "must be 0 (auto), 1, 2 or 4");
+        detail::require(opt.tile_vectors >= 0, "options.tile_vectors", opt.tile_vectors, "must be >= 0");
+        detail::require(opt.channel_block >= 0, "options.channel_block", opt.channel_block, "must be >= 0");
+        detail::require(opt.task_vectors >= 0, "options.task_vectors", opt.task_vectors, "must be >= 0");
+    }
+
+    // Do stored filters i and j keep the same (channel, pattern) list?
+    static bool same_kernels(const packed_weights& w, index_t i, index_t j)
+    {
+        const auto& off = w.offset();
+        const index_t n = off[std::size_t(i) + 1] - off[std::size_t(i)];
+        if (off[std::size_t(j) + 1] - off[std::size_t(j)] != n) return false;
+        for (index_t t = 0; t < n; ++t) {
+            const auto a = std::size_t(off[std::size_t(i)] + t), b = std::size_t(off[std::size_t(j)] + t);
+            if (w.channel()[a] != w.channel()[b] || w.pattern()[a] != w.pattern()[b]) return false;
+        }
+        return true;
+    }
+
+    // Filters with identical kernel lists, consecutive in stored order, can share a register
+    // tile. NF = the largest of 4, 2 whose dummy padding adds at most 1/8 of the filters.
+    static index_t auto_filter_block(const packed_weights& w)
+    {
+        const index_t co = w.out_channels();
+        std::vector<index_t> runs;
+        for (index_t i = 0; i < co;) {
+            index_t j = i + 1;
+            while (j < co && same_kernels(w, i, j)) ++j;
+            runs.push_back(j - i);
+            i = j;
+        }
+        for (index_t nf : {4, 2}) {
+            index_t padded = 0;
+            for (index_t r : runs) padded += (r + nf - 1) / nf * nf;
+            if (8 * (padded - co) <= co) return nf;
+        }
+        return 1;
+    }
+
+    void choose_kernel(const packed_weights& w, const conv3x3_options& opt)
+    {
+        nf_ = opt.filter_block ? opt.filter_block : auto_filter_block(w);
+        lanes_ = 1;
+        arch_ = simd::with_best_arch([&](auto arch) {
+            using A = decltype(arch);
+            lanes_ = static_cast<index_t>(simd::lanes_of<float, A>());
+            select_ = &conv3x3_kernels<A>::select;
+        });
+        // Flat outputs per image (OH * P) decide V: the candidate that wastes the fewest vectors
+        // when rounding up, preferring larger tiles on ties.
+        const index_t oh = shape_.out_height(), ow = shape_.out_width();
+        pitch_ = (shape_.stride_w == 1 && shape_.pad_w == 1) ? ow + 1 : ow + 2 / shape_.stride_w;
+        const index_t flat_vectors = (oh * pitch_ + lanes_ - 1) / lanes_;
+        if (opt.tile_vectors) {
+            v_ = opt.tile_vectors;
+        } else {
+            const std::vector<index_t> candidates = nf_ == 1 ? std::vector<index_t>{12, 10, 9, 8, 7, 6, 4}
+                                                   : nf_ == 2 ? std::vector<index_t>{6, 4}
+                                                              : std::vector<index_t>{3, 2};
+            double best = std::numeric_limits<double>::infinity();
+            for (index_t v : candidates) {
+                // Cost ~ rounded vectors, plus a small per-tile overhead that favours big tiles.
+                const index_t rounded = (flat_vectors + v - 1) / v * v;
+                const double cost = double(rounded) * (1.0 + 0.5 / double(v));
+                if (cost < best) {
+                    best = cost;
+                    v_ = v;
+                }
+            }
+        }
+        tile_ = select_(int(nf_), int(v_), k_);
+        detail::require(tile_ != nullptr, "options.tile_vectors", v_, "no compiled kernel has this filter block x vectors tile");
+        flat_vectors_ = (flat_vectors + v_ - 1) / v_ * v_;
+        name_ = "f32_conv3x3_pattern";
+        if (act_ != activation::none) (name_ += "_") += to_string(act_);
+        name_ += "_" + std::to_string(nf_) + "x" + std::to_string(v_ * lanes_) + "__" + simd::to_string(arch_);
+    }
+
+    // Phase planes: rows OH + 2/S (+1 zero row), pitch P; tap offsets per pattern.
+    void layout_geometry()
+    {
+        const index_t sh = shape_.stride_h, sw = shape_.stride_w;
+        plane_rows_ = shape_.out_height() + 2 / sh + 1;
+        plane_stride_ = (plane_rows_ * pitch_ + 15) / 16 * 16;
+        channel_stride_ = sh * sw * plane_stride_;
+        const index_t flat = flat_vectors_ * lanes_;
+        // Wasted positions read up to flat + 2P + 2 + lanes past a plane start.
+        const index_t slack = flat + 2 * pitch_ + 2 + lanes_ + 16;
+        input_floats_ = detail::checked_add(detail::checked_mul(shape_.in_channels, channel_stride_, "conv3x3_plan input"),
+                                            slack, "conv3x3_plan input");
+        detail::require(input_floats_ < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", input_floats_,
+                        "padded input planes must stay below 2^31 floats");
+        row_stride_ = flat;
+    }
+
+    void build_blocks(const packed_weights& w, const conv3x3_options& opt)
+    {
+        const index_t co = w.out_channels();
+        // block_filter_[b * NF + f] = stored filter index, or -1 for a dummy.
+        for (index_t i = 0; i < co;) {
+            block_filter_.push_back(static_cast<std::int32_t>(i));
+            index_t j = i + 1;
+            while (j < co && j - i < nf_ && same_kernels(w, i, j)) block_filter_.push_back(static_cast<std::int32_t>(j++));
+            while (static_cast<index_t>(block_filter_.size()) % nf_) block_filter_.push_back(-1);
+            i = j;
+        }
+        blocks_ = static_cast<index_t>(block_filter_.size()) / nf_;
+        rows_ = blocks_ * nf_;
+        row_of_.assign(std::size_t(co), 0);
+        for (index_t r = 0; r < rows_; ++r)
+            if (block_filter_[std::size_t(r)] >= 0)
+                row_of_[std::size_t(w.reorder()[std::size_t(block_filter_[std::size_t(r)])])] = static_cast<std::int32_t>(r);
+        bias_ = aligned_buffer<float>(rows_);
+        has_bias_ = opt.bias != nullptr;
+        if (has_bias_)
+            for (index_t r = 0; r < rows_; ++r)
+                if (block_filter_[std::size_t(r)] >= 0) bias_[r] = opt.bias[w.reorder()[std::size_t(block_filter_[std::size_t(r)])]];
+    }
+
+    void build_schedule(const packed_weights& w, const conv3x3_options& opt)
+    {
+        const index_t ci = shape_.in_channels, sh = shape_.stride_h, sw = shape_.stride_w;
+        const int k = k_;
+        // Tap offsets per pattern inside a channel's planes.
+        tap_off_.resize(std::size_t(w.patterns().size() * k));
+        int taps[9];
+        for (int p = 0; p < w.patterns().size(); ++p) {
+            w.patterns().taps(p, taps);
+            for (int t = 0; t < k; ++t) {
+                const index_t dy = taps[t] / 3, dx = taps[t] % 3;
+                tap_off_[std::size_t(p * k + t)] = static_cast<std::int32_t>(((dy % sh) * sw + dx % sw) * plane_stride_ +
+                                                                              (dy / sh) * pitch_ + dx / sw);
+            }
+        }
+        // Channel block: the tile's planes of a block of channels fill about 24 KB.
+        tv_ = opt.task_vectors ? (opt.task_vectors + v_ - 1) / v_ * v_ : default_task_vectors();
+        const index_t per_channel = sh * sw * (tv_ * lanes_ + (2 / sh) * pitch_ + 2 + lanes_);
+        cb_ = opt.channel_block ? std::min(opt.channel_block, ci) : std::max<index_t>(8, std::min(ci, 6144 / per_channel));
+        cblocks_ = (ci + cb_ - 1) / cb_;
+
+        const auto& off = w.offset();
+        seg_run_.assign(std::size_t(blocks_ * cblocks_ + 1), 0);
+        seg_kernel_.assign(std::size_t(blocks_ * cblocks_ + 1), 0);
+        first_cb_.assign(std::size_t(blocks_), 0);
+        last_cb_.assign(std::size_t(blocks_), 0);
+        block_kernels_.assign(std::size_t(blocks_), 0);
+        std::vector<float> wts;
+        for (index_t b = 0; b < blocks_; ++b) {
+            const index_t lead = block_filter_[std::size_t(b * nf_)];
+            const index_t j0 = off[std::size_t(lead)], j1 = off[std::size_t(lead) + 1];
+            bool any = false;
+            for (index_t c = 0; c < cblocks_; ++c) {
+                const std::size_t seg = std::size_t(b * cblocks_ + c);
+                // Kernels are sorted by (pattern, channel): each pattern's kernels in this channel block form one run.
+                for (index_t j = j0; j < j1;) {
+                    const int p = w.pattern()[std::size_t(j)];
+                    index_t e = j;
+                    while (e < j1 && w.pattern()[std::size_t(e)] == p) ++e;
+                    std::int32_t count = 0;
+                    for (index_t q = j; q < e; ++q) {
+                        const index_t ch = w.channel()[std::size_t(q)];
+                        if (ch / cb_ != c) continue;
+                        ++count;
+                        channel_off_.push_back(static_cast<std::int32_t>(ch * channel_stride_));
+                        for (int t = 0; t < k; ++t)
+                            for (index_t f = 0; f < nf_; ++f) {
+                                const std::int32_t filt = block_filter_[std::size_t(b * nf_ + f)];
+                                wts.push_back(filt < 0 ? 0.0f : w.weight()[std::size_t((off[std::size_t(filt)] + (q - j0)) * k + t)]);
+                            }
+                    }
+                    if (count) runs_.push_back(pattern_run{static_cast<std::int32_t>(p), count});
+                    j = e;
+                }
+                seg_run_[seg + 1] = static_cast<index_t>(runs_.size());
+                seg_kernel_[seg + 1] = static_cast<index_t>(channel_off_.size());
+                if (seg_kernel_[seg + 1] > seg_kernel_[seg]) {
+                    if (!any) first_cb_[std::size_t(b)] = c;
+                    last_cb_[std::size_t(b)] = c;
+                    any = true;
+                }
+            }
+            block_kernels_[std::size_t(b)] = j1 - j0;
+        }
+        weights_ = aligned_buffer<float>(static_cast<index_t>(wts.size()));
+        if (!wts.empty()) std::memcpy(weights_.data(), wts.data(), wts.size() * sizeof(float));
+    }
+
+    index_t default_task_vectors() const
+    {
+        // Enough vectors per task to reuse each kernel's weights over several tiles, but
+        // a tile of one channel block's planes must stay L1-sized.
+        const index_t target = std::max<index_t>(v_, (32 / v_) * v_);
+        return std::min(flat_vectors_, target);
+    }
+
+    // Tasks: pixel tiles x filter ranges (balanced by kernel count), about 4 per worker.
+    void plan_tasks()
+    {
+        const index_t workers = static_cast<index_t>(concurrency_of(pool_));
+        tiles_ = (flat_vectors_ + tv_ - 1) / tv_;
+        index_t ranges = 1;
+        if (workers > 1) ranges = std::min(blocks_, std::max<index_t>(1, (4 * workers + tiles_ - 1) / tiles_));
+        range_begin_.assign(std::size_t(ranges + 1), blocks_);
+        range_begin_[0] = 0;
+        double total = 0;
+        for (index_t b = 0; b < blocks_; ++b) total += double(block_kernels_[std::size_t(b)]) + 4.0;
+        double acc = 0;
+        index_t r = 1;
+        for (index_t b = 0; b < blocks_ && r < ranges; ++b) {
+            acc += double(block_kernels_[std::size_t(b)]) + 4.0;
+            if (acc >= total * double(r) / double(ranges)) range_begin_[std::size_t(r++)] = b + 1;
+        }
+        ranges_ = ranges;
+    }
+
+    // Copies image b into the zero-padded phase planes (padding cells are never written).
+    void fill_planes(const tensor4_view<const float>& in, index_t b) const
+    {
+        const index_t sh = shape_.stride_h, sw = shape_.stride_w, ph = shape_.pad_h, pw = shape_.pad_w;
+        const index_t h = shape_.in_height, wd = shape_.in_width;
+        float* planes = input_.data();
+        parallel_for(pool_, static_cast<std::size_t>(shape_.in_channels), [&](std::size_t ch, std::size_t) {
+            const float* src = in.plane(b, static_cast<index_t>(ch));
+            float* dst = planes + static_cast<index_t>(ch) * channel_stride_;
+            for (index_t iy = 0; iy < h; ++iy) {
+                const index_t r = (iy + ph) / sh;
+                if (r >= plane_rows_ - 1) break;  // rows no output reaches (stride 2)
+                float* row = dst + ((iy + ph) % sh) * sw * plane_stride_ + r * pitch_;
+                const float* s = src + iy * in.stride_h();
+                if (sw == 1) {
+                    std::memcpy(row + pw, s, sizeof(float) * static_cast<std::size_t>(std::min(wd, pitch_ - pw)));
+                } else {
+                    for (index_t ix = 0; ix < wd; ++ix) {
+                        const index_t c = (ix + pw) >> 1;
+                        if (c >= pitch_) break;
+                        row[((ix + pw) & 1) * plane_stride_ + c] = s[ix];
+                    }
+                }
+            }
+        });
+    }
+
+    void compute() const
+    {
+        const clamp_bounds cb = bounds_of(act_);
+        parallel_for(pool_, static_cast<std::size_t>(tiles_ * ranges_), [&](std::size_t task, std::size_t) {
+            const index_t tile = static_cast<index_t>(task) % tiles_, range = static_cast<index_t>(task) / tiles_;
+            const index_t v0 = tile * tv_, nv = std::min(tv_, flat_vectors_ - v0);
+            conv3x3_tile_args a;
+            a.input = input_.data() + v0 * lanes_;
+            a.output_stride = row_stride_;
+            a.vectors = nv;
+            a.tap_offsets = tap_off_.data();
+            a.k = k_;
+            a.lo = cb.lo;
+            a.hi = cb.hi;
+            for (index_t c = 0; c < cblocks_; ++c)
+                for (index_t b = range_begin_[std::size_t(range)]; b < range_begin_[std::size_t(range) + 1]; ++b) {
+                    const std::size_t seg = std::size_t(b * cblocks_ + c);
+                    const index_t first = first_cb_[std::size_t(b)], last = last_cb_[std::size_t(b)];
+                    if (seg_kernel_[seg + 1] == seg_kernel_[seg] && !(c == 0 && block_kernels_[std::size_t(b)] == 0)) continue;
+                    a.output = output_.data() + b * nf_ * row_stride_ + v0 * lanes_;
+                    a.runs = runs_.data() + seg_run_[seg];
+                    a.run_count = seg_run_[seg + 1] - seg_run_[seg];
+                    a.channel_offsets = channel_off_.data() + seg_kernel_[seg];
+                    a.weights = weights_.data() + seg_kernel_[seg] * k_ * nf_;
+                    a.accumulate = c != first;
+                    a.epilogue = c == last;
+                    a.bias = has_bias_ ? bias_.data() + b * nf_ : nullptr;
+                    tile_(a);
+                }
+        });
+    }
+
+    // The valid columns of every flat output row to NCHW.
+    void store_output(const tensor4_view<float>& out, index_t b) const
+    {
+        const index_t oh = shape_.out_height(), ow = shape_.out_width();
+        parallel_for(pool_, static_cast<std::size_t>(shape_.out_channels), [&](std::size_t o, std::size_t) {
+            const float* src = output_.data() + row_of_[o] * row_stride_;
+            float* dst = out.plane(b, static_cast<index_t>(o));
+            for (index_t y = 0; y < oh; ++y)
+                std::memcpy(dst + y * out.stride_h(), src + y * pitch_, sizeof(float) * static_cast<std::size_t>(ow));
+        });
+    }
+
+    conv2d_shape shape_;
+    activation act_;
+    executor* pool_;
+    bool has_bias_ = false;
+    simd::arch_id arch_ = simd::arch_id::scalar;
+    conv3x3_tile_fn (*select_)(int, int, int) noexcept = nullptr;
+    conv3x3_tile_fn tile_ = nullptr;
+    int k_ = 4;
+    index_t lanes_ = 1, nf_ = 1, v_ = 1, cb_ = 1, tv_ = 1;
+    index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
+    index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
+    std::vector<std::int32_t> block_filter_, row_of_, tap_off_, channel_off_;
+    std::vector<pattern_run> runs_;
+    std::vector<index_t> seg_run_, seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
+    aligned_buffer<float> weights_, bias_;
+    mutable aligned_buffer<float> input_, output_;
+    std::string name_;
+};
+
+} // namespace pattern
+} // namespace finegrain

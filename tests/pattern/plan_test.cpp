@@ -1,0 +1,310 @@
+// pattern::conv3x3_plan against ref::conv2d on the to_dense() weights, on every arch.
+#include <random>
+#include <vector>
+
+#include "finegrain/pattern/format.hpp"
+#include "finegrain/pattern/plan.hpp"
+#include "finegrain/pattern/project.hpp"
+#include "finegrain/ref/conv2d.hpp"
+#include "support/testing.hpp"
+
+using namespace finegrain;
+using namespace finegrain::pattern;
+using fgtest::random_floats;
+
+namespace {
+
+struct pattern_case {
+    conv2d_shape shape;
+    pattern_set lib = pattern_set::patdnn4();
+    double connectivity = 1.0;
+    index_t group = 1;
+    activation act = activation::relu;
+    conv3x3_options opt{};
+    executor* pool = nullptr;
+    bool row_padded_views = false;
+};
+
+packed_weights make_weights(const pattern_case& c, std::uint32_t seed)
+{
+    const auto& s = c.shape;
+    const auto dense = random_floats(std::size_t(s.weight_dims().size()), seed);
+    const projection p = project(tensor4_view<const float>(dense.data(), s.weight_dims()), c.lib, c.connectivity, c.group);
+    return pack(tensor4_view<const float>(p.weights.data(), s.weight_dims()), c.lib);
+}
+
+// Runs the plan and the dense reference on the same weights; returns the plan's kernel name.
+template <class Arch>
+std::string check_case(const pattern_case& c, std::uint32_t seed)
+{
+    const auto& s = c.shape;
+    CAPTURE(s.batch);
+    CAPTURE(s.in_channels);
+    CAPTURE(s.out_channels);
+    CAPTURE(s.in_height);
+    CAPTURE(s.in_width);
+    CAPTURE(s.stride_h);
+    CAPTURE(s.stride_w);
+    CAPTURE(s.pad_h);
+    CAPTURE(s.pad_w);
+    CAPTURE(c.group);
+    CAPTURE(c.connectivity);
+    CAPTURE(c.lib.k());
+    const packed_weights w = make_weights(c, seed);
+    const auto dense = w.to_dense();
+    const auto in = random_floats(std::size_t(s.input_dims().size()), seed + 1);
+    const auto bias = random_floats(std::size_t(s.out_channels), seed + 2);
+    const auto od = s.output_dims();
+    std::vector<float> want(std::size_t(od.size()));
+    ref::conv2d(s, tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<const float>(dense.data(), s.weight_dims()),
+                bias.data(), tensor4_view<float>(want.data(), od), c.act);
+
+    conv3x3_options opt = c.opt;
+    opt.bias = bias.data();
+    opt.act = c.act;
+    opt.pool = c.pool;
+    const conv3x3_plan<float> plan(w, s, opt);
+    CHECK(plan.arch() == Arch::id);
+    CAPTURE(plan.kernel_name());
+    std::vector<float> got(want.size(), -5.0f);
+    if (!c.row_padded_views) {
+        plan.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(got.data(), od));
+        plan.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(got.data(), od));  // reusable
+    } else {  // rows padded by 2 in both tensors: the plan must honour strides and leave padding alone
+        const auto id = s.input_dims();
+        const index_t ish = id.w + 2, osh = od.w + 2;
+        std::vector<float> pin(std::size_t(id.n * id.c * id.h * ish), 1e30f), pout(std::size_t(od.n * od.c * od.h * osh), 77.0f);
+        tensor4_view<float> piv(pin.data(), id, id.c * id.h * ish, id.h * ish, ish);
+        for (index_t n = 0; n < id.n; ++n)
+            for (index_t ch = 0; ch < id.c; ++ch)
+                for (index_t y = 0; y < id.h; ++y)
+                    for (index_t x = 0; x < id.w; ++x) piv(n, ch, y, x) = in[std::size_t(((n * id.c + ch) * id.h + y) * id.w + x)];
+        tensor4_view<float> pov(pout.data(), od, od.c * od.h * osh, od.h * osh, osh);
+        plan.run(tensor4_view<const float>(piv), pov);
+        for (index_t n = 0; n < od.n; ++n)
+            for (index_t ch = 0; ch < od.c; ++ch)
+                for (index_t y = 0; y < od.h; ++y) {
+                    for (index_t x = 0; x < od.w; ++x) got[std::size_t(((n * od.c + ch) * od.h + y) * od.w + x)] = pov(n, ch, y, x);
+                    for (index_t x = od.w; x < osh; ++x) CHECK(pov.plane(n, ch)[y * osh + x] == 77.0f);
+                }
+    }
+    fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(s.taps(), 1, 1), plan.kernel_name());
+    return plan.kernel_name();
+}
+
+pattern_case square(index_t batch, index_t ci, index_t co, index_t size, index_t stride, index_t pad)
+{
+    pattern_case c;
+    c.shape = conv2d_shape::square(batch, ci, co, size, 3, stride, pad);
+    return c;
+}
+
+// A library of up to 16 k-entry masks, spread over the 3x3 positions.
+pattern_set library_of_k(int k)
+{
+    std::vector<mask_t> m;
+    for (int mask = 511; mask >= 1 && m.size() < 16; mask -= 7)
+        if (popcount9(static_cast<mask_t>(mask)) == k) m.push_back(static_cast<mask_t>(mask));
+    for (int mask = 1; mask < 512 && m.empty(); ++mask)
+        if (popcount9(static_cast<mask_t>(mask)) == k) m.push_back(static_cast<mask_t>(mask));
+    return pattern_set(m);
+}
+
+} // namespace
+
+TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        std::uint32_t seed = 1000;
+        SUBCASE("random shapes, strides, paddings, groups, compressions")
+        {
+            std::mt19937 rng(5);
+            auto pick = [&](index_t lo, index_t hi) { return std::uniform_int_distribution<index_t>(lo, hi)(rng); };
+            for (int i = 0; i < 12; ++i) {
+                pattern_case c;
+                c.shape.batch = pick(1, 2);
+                c.shape.in_channels = pick(1, 19);
+                c.shape.out_channels = pick(1, 21);
+                c.shape.stride_h = c.shape.stride_w = pick(1, 2);
+                c.shape.pad_h = c.shape.pad_w = pick(0, 1);
+                c.shape.in_height = pick(3 - 2 * c.shape.pad_h, 17);
+                c.shape.in_width = pick(3 - 2 * c.shape.pad_w, 17);
+                c.connectivity = std::uniform_real_distribution<double>(0.1, 1.0)(rng);
+                const index_t groups[] = {1, 1, 8, 16, 3};
+                c.group = groups[pick(0, 4)];
+                c.act = i % 3 == 0 ? activation::none : i % 3 == 1 ? activation::relu : activation::relu6;
+                check_case<A>(c, seed++);
+            }
+        }
+        SUBCASE("edge battery: channels, sizes, odd stride-2 inputs, rectangular strides/pads")
+        {
+            for (index_t ch : {1, 2, 67}) {
+                check_case<A>(square(1, ch, 3, 5, 1, 1), seed++);
+                check_case<A>(square(1, 3, ch, 5, 2, 1), seed++);
+            }
+            for (index_t size : {1, 2, 3, 4, 7, 9, 33})
+                for (index_t stride : {1, 2})
+                    for (index_t pad : {0, 1}) {
+                        if (size + 2 * pad < 3) continue;
+                        check_case<A>(square(1, 2, 3, size, stride, pad), seed++);
+                    }
+            pattern_case c = square(2, 4, 5, 9, 1, 1);
+            c.shape.in_width = 16;
+            c.shape.stride_w = 2;
+            c.shape.pad_h = 0;
+            check_case<A>(c, seed++);
+            c.shape.in_height = 1;  // H = 1 with pad 1
+            c.shape.pad_h = 1;
+            c.shape.in_width = 33;
+            c.shape.stride_w = 1;
+            c.shape.stride_h = 2;
+            check_case<A>(c, seed++);
+            c = square(1, 3, 4, 11, 1, 1);
+            c.row_padded_views = true;
+            check_case<A>(c, seed++);
+            c = square(2, 3, 4, 9, 2, 0);
+            c.row_padded_views = true;
+            check_case<A>(c, seed++);
+        }
+        SUBCASE("all kernels pruned, one kernel kept, every library pattern")
+        {
+            pattern_case c = square(1, 6, 5, 7, 1, 1);
+            c.connectivity = 0.0;
+            check_case<A>(c, seed++);  // output = act(bias)
+            c.connectivity = 1.0 / 30.0;
+            check_case<A>(c, seed++);
+            const pattern_set lib = pattern_set::patdnn4();
+            for (int p = 0; p < lib.size(); ++p) {  // each pattern alone as the library
+                c = square(1, 3, 4, 8, 1 + p % 2, 1);
+                c.lib = pattern_set({lib.mask(p)});
+                check_case<A>(c, seed++);
+            }
+        }
+        SUBCASE("k = 1..9")
+        {
+            for (int k = 1; k <= 9; ++k) {
+                pattern_case c = square(1, 5, 6, 7, 1 + k % 2, k % 2);
+                c.lib = library_of_k(k);
+                c.connectivity = 0.7;
+                check_case<A>(c, seed++);
+            }
+        }
+        SUBCASE("groups g = 1, 8, 16 and g not dividing Cout: shared register tiles")
+        {
+            for (index_t g : {1, 8, 16, 6}) {
+                pattern_case c = square(1, 9, 20, 10, 1, 1);
+                c.group = g;
+                c.connectivity = 0.5;
+                const std::string name = check_case<A>(c, seed++);
+                if (g == 8 || g == 16) CHECK(name.find("_4x") != std::string::npos);  // NF = 4 found by the plan
+                c.shape.stride_h = c.shape.stride_w = 2;
+                check_case<A>(c, seed++);
+            }
+        }
+        SUBCASE("every compiled tile, channel blocks and task tiles")
+        {
+            const index_t tiles[][2] = {{1, 4}, {1, 6}, {1, 7}, {1, 8}, {1, 9}, {1, 10}, {1, 12}, {2, 4}, {2, 6}, {4, 2}, {4, 3}};
+            for (const auto& t : tiles)
+                for (int k : {4, 3}) {
+                    pattern_case c = square(1, 7, 9, 9, 1, 1);
+                    c.group = 4;
+                    c.lib = k == 4 ? pattern_set::patdnn4() : library_of_k(3);
+                    c.connectivity = 0.6;
+                    c.opt.filter_block = t[0];
+                    c.opt.tile_vectors = t[1];
+                    c.opt.channel_block = 2;
+                    c.opt.task_vectors = 2 * t[1];
+                    const std::string name = check_case<A>(c, seed++);
+                    CHECK(name.find("_" + std::to_string(t[0]) + "x") != std::string::npos);
+                }
+        }
+        SUBCASE("threads")
+        {
+            thread_pool pool(2);
+            pattern_case c = square(2, 16, 24, 14, 1, 1);
+            c.pool = &pool;
+            c.connectivity = 0.4;
+            check_case<A>(c, seed++);
+            c = square(1, 8, 33, 7, 2, 1);
+            c.pool = &pool;
+            c.group = 8;
+            check_case<A>(c, seed++);
+        }
+    });
+}
+
+TEST_CASE("pattern conv3x3 plan on real layer shapes with projected Gaussian weights")
+{
+    // The bench's layers at full size, best arch. The dense oracle runs on 8 output channels.
+    struct layer {
+        index_t ci, co, size, stride;
+        double compression;
+        index_t group;
+    };
+    const layer layers[] = {{512, 512, 7, 1, 8.0, 1}, {256, 256, 14, 1, 4.0, 16}, {64, 128, 56, 2, 8.0, 1}};
+    for (const layer& l : layers) {
+        const auto s = conv2d_shape::square(1, l.ci, l.co, l.size, 3, l.stride, 1);
+        std::mt19937 rng(11);
+        std::normal_distribution<float> gauss(0.0f, 1.0f);
+        std::vector<float> dense(std::size_t(s.weight_dims().size()));
+        for (float& x : dense) x = gauss(rng) * 0.05f;
+        const pattern_set lib = pattern_set::patdnn4();
+        const projection p = project(tensor4_view<const float>(dense.data(), s.weight_dims()), lib,
+                                     connectivity_for(l.compression), l.group);
+        CHECK(p.compression == doctest::Approx(l.compression).epsilon(0.01));
+        const packed_weights w = pack(tensor4_view<const float>(p.weights.data(), s.weight_dims()), lib);
+        CHECK(w.memory().ratio() <= (l.compression >= 8 ? 0.2 : 0.4));
+        std::vector<float> in(std::size_t(s.input_dims().size()));
+        for (float& x : in) x = std::max(0.0f, gauss(rng));
+        std::vector<float> out(std::size_t(s.output_dims().size()));
+        const conv3x3_plan<float> plan(w, s);
+        CAPTURE(plan.kernel_name());
+        plan.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(out.data(), s.output_dims()));
+
+        auto slice = s;
+        slice.out_channels = 8;
+        const index_t first = l.co / 3;
+        const auto wd = w.to_dense();
+        std::vector<float> want(std::size_t(slice.output_dims().size()));
+        ref::conv2d(slice, tensor4_view<const float>(in.data(), s.input_dims()),
+                    tensor4_view<const float>(wd.data() + first * l.ci * 9, slice.weight_dims()), nullptr,
+                    tensor4_view<float>(want.data(), slice.output_dims()));
+        const index_t plane = s.out_height() * s.out_width();
+        fgtest::check_close(out.data() + first * plane, want.data(), want.size(), fgtest::fp32_tol(s.taps(), 4, 0.05),
+                            plan.kernel_name());
+    }
+}
+
+TEST_CASE("pattern conv3x3 plan rejects unsupported shapes and mismatched tensors")
+{
+    const auto s = conv2d_shape::square(1, 4, 5, 6, 3, 1, 1);
+    const auto dense = random_floats(std::size_t(s.weight_dims().size()), 3);
+    const pattern_set lib = pattern_set::patdnn4();
+    const auto p = project(tensor4_view<const float>(dense.data(), s.weight_dims()), lib);
+    const packed_weights w = pack(tensor4_view<const float>(p.weights.data(), s.weight_dims()), lib);
+    auto bad = s;
+    bad.stride_h = 3;
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, bad), doctest::Contains("conv2d_shape.stride_h = 3"), finegrain::error);
+    bad = s;
+    bad.pad_w = 2;
+    bad.kernel_w = 5;
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, bad), doctest::Contains("kernel"), finegrain::error);
+    bad = conv2d_shape::square(1, 4, 6, 6, 3, 1, 1);
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, bad), doctest::Contains("weights.out_channels = 5"), finegrain::error);
+    bad = conv2d_shape::square(1, 3, 5, 6, 3, 1, 1);
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, bad), doctest::Contains("weights.in_channels = 4"), finegrain::error);
+    conv3x3_options opt;
+    opt.filter_block = 3;
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.filter_block = 3"), finegrain::error);
+    opt.filter_block = 1;
+    opt.tile_vectors = 5;
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.tile_vectors = 5"), finegrain::error);
+
+    const conv3x3_plan<float> plan(w, s);
+    std::vector<float> in(1000), out(1000);
+    CHECK_THROWS_WITH_AS(plan.run(tensor4_view<const float>(in.data(), {1, 3, 6, 6}), tensor4_view<float>(out.data(), s.output_dims())),
+                         doctest::Contains("input"), finegrain::error);
+    CHECK_THROWS_WITH_AS(plan.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(out.data(), {1, 5, 6, 5})),
+                         doctest::Contains("output"), finegrain::error);
+}
