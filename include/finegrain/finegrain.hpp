@@ -18,6 +18,8 @@
 #include "finegrain/ref/conv2d.hpp"
 #include "finegrain/ref/gemm.hpp"
 #include "finegrain/ref/pattern_conv.hpp"
+#include "finegrain/ref/punched_conv.hpp"
+#include "finegrain/ref/spmm.hpp"
 
 #include "finegrain/dense/conv2d_plan.hpp"
 #include "finegrain/dense/gemm_plan.hpp"
@@ -26,3 +28,8 @@
 #include "finegrain/pattern/pattern_set.hpp"
 #include "finegrain/pattern/plan.hpp"
 #include "finegrain/pattern/project.hpp"
+
+#include "finegrain/block/format.hpp"
+#include "finegrain/block/project.hpp"
+#include "finegrain/block/punched_format.hpp"
+#include "finegrain/unstructured/format.hpp"
