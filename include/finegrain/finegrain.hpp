@@ -30,6 +30,8 @@
 #include "finegrain/pattern/project.hpp"
 
 #include "finegrain/block/format.hpp"
+#include "finegrain/block/plan.hpp"
 #include "finegrain/block/project.hpp"
 #include "finegrain/block/punched_format.hpp"
 #include "finegrain/unstructured/format.hpp"
+#include "finegrain/unstructured/plan.hpp"

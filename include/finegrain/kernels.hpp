@@ -4,3 +4,4 @@
 
 #include "finegrain/dense/gemm_kernels.hpp"
 #include "finegrain/pattern/kernels.hpp"
+#include "finegrain/block/kernels.hpp"

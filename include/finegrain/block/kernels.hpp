@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Block-sparse fp32 kernels, templated on the architecture tag. One SpMM serves FC layers
+// (batch >= 2), 1x1 convolutions (NCHW) and block-punched 3x3 convolutions (on a padded input);
+// one SpMV serves FC at batch 1.
+//
+// bsr_kernels<Arch>::spmm
+//   Computes: for block rows [row_begin, row_end) and pixels n in [n_begin, n_end):
+//             Y[i][n] = clamp(bias[i] + sum_b sum_j W_b[i][j] * X_b[j][n], lo, hi), rows i < m only,
+//             where block b of the row starts at X + col[b] * col_stride and its j-th input row is
+//             row_step further per j (j < c; rows past `k_limit` skipped, see below).
+//   Layouts:  BSR (block/format.hpp): row_ptr, col (any uint32 "column unit"), values r*c per
+//             block, column-major inside the block. X, Y: rows of pixels, the pixel dimension
+//             contiguous (NCHW planes, or k x n / m x n row-major matrices); Y row stride ldy.
+//   Tile:     RT block rows x NV pixel vectors of accumulators (spmm_rows/spmm_vectors below);
+//             per block: c*NV activation loads, RT*c weight broadcasts, RT*c*NV FMAs. r = 16 on
+//             16-register ISAs runs as two 8-row passes. Leftover vectors use NV/2, NV/4... tiles;
+//             a last partial vector is computed at n_end - lanes (overlapping, rewriting the same
+//             values) when the range holds >= lanes pixels, else lane by lane.
+//   Preconds: r, c in {1,2,4,8,16}; row_ptr/col/values valid (validated at pack time); every
+//             X row read (col*col_stride + j*row_step + n, n < n_end) in bounds for
+//             col*c + j < k_limit; n_end - n_begin >= lanes or n_begin = 0 (so the overlapping
+//             vector stays inside the caller's range).
+//   Memory:   reads X only inside [n_begin, n_end) (or [n_end - lanes, n_end)); writes only
+//             Y rows < m, pixels in the range. No over-read of the values array.
+//   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block.
+//
+// bsr_kernels<Arch>::spmv_u16 / spmv_u32
+//   Computes: y[i] = clamp(bias[i] + sum_b sum_j W_b[i][j] * x[col[b]*c + j], lo, hi) for block rows
+//             [row_begin, row_end), rows i < m; x entries at or past k are never read.
+//   Layouts:  as spmm, with the block-column indices compacted to uint16 (any matrix with
+//             <= 65536 block columns) or uint32: FC at batch 1 streams the weights from DRAM,
+//             so bytes per nonzero decide the speed.
+//   Paths:    r a multiple of the lanes: r/lanes weight vectors x broadcast x, two blocks in
+//             flight; r = 1 and c a multiple of the lanes: vector dot products; otherwise
+//             scalar FMAs over blocks with up to 4 partial sums per row.
+//   Numerics: fp32 FMA with partial sums reduced at the end of each block row.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "finegrain/core/config.hpp"
+#include "finegrain/core/index.hpp"
+#include "finegrain/simd/batch.hpp"
+#include "finegrain/simd/extern_kernels.hpp"
+
+namespace finegrain {
+namespace block {
+
+/// Vector registers the SpMM tile may plan with (scalar: 16 scalar registers).
+template <class Arch>
+constexpr index_t spmm_registers() noexcept
+{
+    return (Arch::id == simd::arch_id::avx512 || Arch::id == simd::arch_id::neon64) ? 32 : 16;
+}
+/// Block rows held in registers at once: 8 on 16-register ISAs, 16 on 32-register ones.
+template <class Arch>
+constexpr index_t spmm_rows(index_t r) noexcept
+{
+    return r < (spmm_registers<Arch>() == 32 ? 16 : 8) ? r : (spmm_registers<Arch>() == 32 ? 16 : 8);
+}
+/// Pixel vectors per tile for `rt` rows: rt*NV accumulators + NV loads + 1 broadcast fit the file.
+template <class Arch>
+constexpr index_t spmm_vectors(index_t rt) noexcept
+{
+    if (spmm_registers<Arch>() == 32) return rt >= 16 ? 1 : rt >= 8 ? 3 : rt >= 4 ? 5 : rt >= 2 ? 8 : 16;
+    return rt >= 8 ? 1 : rt >= 4 ? 3 : rt >= 2 ? 5 : 12;
+}
+
+struct spmm_args {
+    index_t r = 1, c = 1;                  // block shape
+    index_t row_begin = 0, row_end = 0;    // block rows to compute
+    index_t m = 0;                         // matrix rows: Y rows >= m are not stored
+    index_t k_limit = 0;                   // block input rows col*c + j >= k_limit are skipped
+    const std::uint32_t* row_ptr = nullptr;
+    const std::uint32_t* col = nullptr;    // per block: column unit, X offset = col * col_stride
+    const float* values = nullptr;
+    index_t col_stride = 0;                // X elements per column unit
+    index_t row_step = 0;                  // X elements between the c input rows of a block
+    const float* x = nullptr;              // X at pixel 0
+    index_t n_begin = 0, n_end = 0;        // pixel range
+    float* y = nullptr;                    // Y row 0 at pixel 0
+    index_t ldy = 0;
+    const float* bias = nullptr;           // m values or null
+    float lo = 0, hi = 0;                  // clamp bounds
+};
+
+struct spmv_args {
+    index_t r = 1, c = 1;
+    index_t row_begin = 0, row_end = 0;
+    index_t m = 0, k = 0;                  // matrix rows and columns
+    const std::uint32_t* row_ptr = nullptr;
+    const void* col = nullptr;             // uint16_t or uint32_t block-column indices
+    const float* values = nullptr;
+    const float* x = nullptr;              // k values
+    float* y = nullptr;                    // m values
+    const float* bias = nullptr;
+    float lo = 0, hi = 0;
+};
+
+template <class Arch>
+struct bsr_kernels {
+    static constexpr index_t lanes = static_cast<index_t>(simd::lanes_of<float, Arch>());
+
+    static void spmm(const spmm_args& p) noexcept;
+    static void spmv_u16(const spmv_args& p) noexcept;
+    static void spmv_u32(const spmv_args& p) noexcept;
+
+private:
+    template <int RT, bool C1>
+    static void spmm_rows_of(const spmm_args& p, index_t row_off) noexcept;
+    template <int RT, bool C1, int NV>
+    static void spmm_vectors_of(const spmm_args& p, index_t rb, index_t row_off, index_t& n) noexcept;
+    template <class B, int RT, int NV, bool C1>
+    static void tile(const spmm_args& p, index_t rb, index_t row_off, index_t n0) noexcept;
+
+    template <class Index>
+    static void spmv(const spmv_args& p) noexcept;
+    template <class Index, int RV>
+    static void spmv_vector_rows(const spmv_args& p) noexcept;
+    template <class Index>
+    static void spmv_dot(const spmv_args& p) noexcept;
+    template <class Index, int R>
+    static void spmv_scalar_rows(const spmv_args& p) noexcept;
+    static void spmv_store(const spmv_args& p, index_t row, index_t rows, const float* acc) noexcept;
+};
+
+// ---- SpMM -------------------------------------------------------------------------------------
+
+template <class Arch>
+template <class B, int RT, int NV, bool C1>
+void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t row_off, index_t n0) noexcept
+{
+    constexpr index_t W = static_cast<index_t>(B::size);
+    B acc[RT][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < RT; ++i)
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) acc[i][v] = B(0.0f);
+
+    const index_t b0 = p.row_ptr[rb], b1 = p.row_ptr[rb + 1];
+    const index_t r = p.r, c = p.c, rc = r * c;
+    const std::uint32_t* FINEGRAIN_RESTRICT col = p.col;
+    const float* FINEGRAIN_RESTRICT w = p.values + b0 * rc + row_off;
+    const float* FINEGRAIN_RESTRICT x = p.x + n0;
+    for (index_t b = b0; b < b1; ++b, w += rc) {
+        const index_t unit = static_cast<index_t>(col[b]);
+        const float* xb = x + unit * p.col_stride;
+        if (C1) {
+            B xv[NV];
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) xv[v] = B::load_unaligned(xb + v * W);
+#pragma GCC unroll 16
+            for (int i = 0; i < RT; ++i) {
+                const B wi(w[i]);
+#pragma GCC unroll 16
+                for (int v = 0; v < NV; ++v) acc[i][v] = simd::fma(wi, xv[v], acc[i][v]);
+            }
+        } else {
+            const index_t jn = unit * c + c > p.k_limit ? p.k_limit - unit * c : c;
+            for (index_t j = 0; j < jn; ++j) {
+                const float* xr = xb + j * p.row_step;
+                const float* wj = w + j * r;
+                B xv[NV];
+#pragma GCC unroll 16
+                for (int v = 0; v < NV; ++v) xv[v] = B::load_unaligned(xr + v * W);
+#pragma GCC unroll 16
+                for (int i = 0; i < RT; ++i) {
+                    const B wi(wj[i]);
+#pragma GCC unroll 16
+                    for (int v = 0; v < NV; ++v) acc[i][v] = simd::fma(wi, xv[v], acc[i][v]);
+                }
+            }
+        }
+    }
+
+    const index_t row0 = rb * r + row_off;
+    const B lo(p.lo), hi(p.hi);
+#pragma GCC unroll 16
+    for (int i = 0; i < RT; ++i) {
+        const index_t row = row0 + i;
+        if (row >= p.m) break;
+        const B bias(p.bias ? p.bias[row] : 0.0f);
+        float* yr = p.y + row * p.ldy + n0;
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; ++v) simd::min(simd::max(acc[i][v] + bias, lo), hi).store_unaligned(yr + v * W);
+    }
+}
+
+template <class Arch>
+template <int RT, bool C1, int NV>
+void bsr_kernels<Arch>::spmm_vectors_of(const spmm_args& p, index_t rb, index_t row_off, index_t& n) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    for (; n + NV * lanes <= p.n_end; n += NV * lanes) tile<B, RT, NV, C1>(p, rb, row_off, n);
+    if constexpr (NV > 1) spmm_vectors_of<RT, C1, NV / 2>(p, rb, row_off, n);
+}
+
+template <class Arch>
+template <int RT, bool C1>
+void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t row_off) noexcept
+{
+    constexpr int NV = static_cast<int>(spmm_vectors<Arch>(RT));
+    for (index_t rb = p.row_begin; rb < p.row_end; ++rb) {
+        if (rb * p.r + row_off >= p.m) continue;  // a 16-row block's second pass past the matrix
+        index_t n = p.n_begin;
+        spmm_vectors_of<RT, C1, NV>(p, rb, row_off, n);
+        if (n < p.n_end) {
+            if (p.n_end - p.n_begin >= lanes) {  // one overlapping vector ends the range
+                tile<simd::batch<float, Arch>, RT, 1, C1>(p, rb, row_off, p.n_end - lanes);
+            } else {
+                for (; n < p.n_end; ++n) tile<simd::scalar_batch<float>, RT, 1, C1>(p, rb, row_off, n);
+            }
+        }
+    }
+}
+
+template <class Arch>
+void bsr_kernels<Arch>::spmm(const spmm_args& p) noexcept
+{
+    FINEGRAIN_ASSERT(p.n_end > p.n_begin && p.row_end >= p.row_begin);
+    const bool c1 = p.c == 1;
+    constexpr index_t max_rt = spmm_rows<Arch>(16);
+    switch (p.r) {
+    case 1: c1 ? spmm_rows_of<1, true>(p, 0) : spmm_rows_of<1, false>(p, 0); break;
+    case 2: c1 ? spmm_rows_of<2, true>(p, 0) : spmm_rows_of<2, false>(p, 0); break;
+    case 4: c1 ? spmm_rows_of<4, true>(p, 0) : spmm_rows_of<4, false>(p, 0); break;
+    case 8: c1 ? spmm_rows_of<8, true>(p, 0) : spmm_rows_of<8, false>(p, 0); break;
+    default:  // 16
+        for (index_t off = 0; off < 16; off += max_rt)
+            c1 ? spmm_rows_of<static_cast<int>(max_rt), true>(p, off) : spmm_rows_of<static_cast<int>(max_rt), false>(p, off);
+        break;
+    }
+}
+
+// ---- SpMV -------------------------------------------------------------------------------------
+
+template <class Arch>
+void bsr_kernels<Arch>::spmv_store(const spmv_args& p, index_t row, index_t rows, const float* acc) noexcept
+{
+    for (index_t i = 0; i < rows && row + i < p.m; ++i) {
+        float s = acc[i] + (p.bias ? p.bias[row + i] : 0.0f);
+        s = s < p.lo ? p.lo : s;
+        p.y[row + i] = s > p.hi ? p.hi : s;
+    }
+}
+
+template <class Arch>
+template <class Index, int RV>
+void bsr_kernels<Arch>::spmv_vector_rows(const spmv_args& p) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t W = lanes;
+    const index_t c = p.c, r = RV * W, rc = r * c;
+    const Index* FINEGRAIN_RESTRICT col = static_cast<const Index*>(p.col);
+    for (index_t rb = p.row_begin; rb < p.row_end; ++rb) {
+        B a0[RV], a1[RV];
+#pragma GCC unroll 16
+        for (int v = 0; v < RV; ++v) a0[v] = a1[v] = B(0.0f);
+        index_t b = p.row_ptr[rb];
+        const index_t b1 = p.row_ptr[rb + 1];
+        const float* FINEGRAIN_RESTRICT w = p.values + b * rc;
+        if (c == 1) {
+            for (; b + 2 <= b1; b += 2, w += 2 * r) {
+                const B x0(p.x[col[b]]), x1(p.x[col[b + 1]]);
+#pragma GCC unroll 16
+                for (int v = 0; v < RV; ++v) {
+                    a0[v] = simd::fma(B::load_unaligned(w + v * W), x0, a0[v]);
+                    a1[v] = simd::fma(B::load_unaligned(w + r + v * W), x1, a1[v]);
+                }
+            }
+        }
+        for (; b < b1; ++b, w += rc) {
+            const index_t k0 = static_cast<index_t>(col[b]) * c;
+            const index_t jn = k0 + c > p.k ? p.k - k0 : c;
+            for (index_t j = 0; j < jn; ++j) {
+                const B xj(p.x[k0 + j]);
+#pragma GCC unroll 16
+                for (int v = 0; v < RV; ++v) a0[v] = simd::fma(B::load_unaligned(w + j * r + v * W), xj, a0[v]);
+            }
+        }
+        alignas(64) float acc[RV * W];
+#pragma GCC unroll 16
+        for (int v = 0; v < RV; ++v) (a0[v] + a1[v]).store_aligned(acc + v * W);
+        spmv_store(p, rb * r, r, acc);
+    }
+}
+
+template <class Arch>
+template <class Index>
+void bsr_kernels<Arch>::spmv_dot(const spmv_args& p) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t W = lanes;
+    const index_t c = p.c;
+    const Index* FINEGRAIN_RESTRICT col = static_cast<const Index*>(p.col);
+    for (index_t rb = p.row_begin; rb < p.row_end; ++rb) {
+        B a0(0.0f), a1(0.0f);
+        float tail = 0.0f;
+        const index_t b1 = p.row_ptr[rb + 1];
+        for (index_t b = p.row_ptr[rb]; b < b1; ++b) {
+            const float* w = p.values + b * c;
+            const index_t k0 = static_cast<index_t>(col[b]) * c;
+            if (k0 + c <= p.k) {
+                for (index_t j = 0; j < c; j += 2 * W) {
+                    a0 = simd::fma(B::load_unaligned(w + j), B::load_unaligned(p.x + k0 + j), a0);
+                    if (j + W < c) a1 = simd::fma(B::load_unaligned(w + j + W), B::load_unaligned(p.x + k0 + j + W), a1);
+                }
+            } else {
+                for (index_t j = 0; k0 + j < p.k; ++j) tail += w[j] * p.x[k0 + j];
+            }
+        }
+        const float s = simd::reduce_add(a0 + a1) + tail;
+        spmv_store(p, rb, 1, &s);
+    }
+}
+
+template <class Arch>
+template <class Index, int R>
+void bsr_kernels<Arch>::spmv_scalar_rows(const spmv_args& p) noexcept
+{
+    constexpr int U = R >= 4 ? 1 : 4 / R;  // independent partial sums per row
+    const index_t c = p.c, rc = R * c;
+    const Index* FINEGRAIN_RESTRICT col = static_cast<const Index*>(p.col);
+    for (index_t rb = p.row_begin; rb < p.row_end; ++rb) {
+        float acc[U][R];
+#pragma GCC unroll 16
+        for (int u = 0; u < U; ++u)
+#pragma GCC unroll 16
+            for (int i = 0; i < R; ++i) acc[u][i] = 0.0f;
+        index_t b = p.row_ptr[rb];
+        const index_t b1 = p.row_ptr[rb + 1];
+        const float* FINEGRAIN_RESTRICT w = p.values + b * rc;
+        if (c == 1) {
+            for (; b + U <= b1; b += U, w += U * R) {
+#pragma GCC unroll 16
+                for (int u = 0; u < U; ++u) {
+                    const float xk = p.x[col[b + u]];
+#pragma GCC unroll 16
+                    for (int i = 0; i < R; ++i) acc[u][i] += w[u * R + i] * xk;
+                }
+            }
+        }
+        for (; b < b1; ++b, w += rc) {
+            const index_t k0 = static_cast<index_t>(col[b]) * c;
+            const index_t jn = k0 + c > p.k ? p.k - k0 : c;
+            for (index_t j = 0; j < jn; ++j) {
+                const float xk = p.x[k0 + j];
+#pragma GCC unroll 16
+                for (int i = 0; i < R; ++i) acc[0][i] += w[j * R + i] * xk;
+            }
+        }
+        float sum[R];
+#pragma GCC unroll 16
+        for (int i = 0; i < R; ++i) {
+            sum[i] = acc[0][i];
+#pragma GCC unroll 16
+            for (int u = 1; u < U; ++u) sum[i] += acc[u][i];
+        }
+        spmv_store(p, rb * R, R, sum);
+    }
+}
+
+template <class Arch>
+template <class Index>
+void bsr_kernels<Arch>::spmv(const spmv_args& p) noexcept
+{
+    constexpr index_t W = lanes;
+    if (p.r >= W) {  // r and W are powers of two: r / W weight vectors per block column
+        switch (p.r / W) {
+        case 1: spmv_vector_rows<Index, 1>(p); return;
+        case 2: if constexpr (2 * W <= 16) spmv_vector_rows<Index, 2>(p); return;
+        case 4: if constexpr (4 * W <= 16) spmv_vector_rows<Index, 4>(p); return;
+        case 8: if constexpr (8 * W <= 16) spmv_vector_rows<Index, 8>(p); return;
+        default: if constexpr (16 * W <= 16) spmv_vector_rows<Index, 16>(p); return;
+        }
+    }
+    if (p.r == 1 && p.c % W == 0) {
+        spmv_dot<Index>(p);
+        return;
+    }
+    switch (p.r) {  // r < W
+    case 1: spmv_scalar_rows<Index, 1>(p); return;
+    case 2: if constexpr (W > 2) spmv_scalar_rows<Index, 2>(p); return;
+    case 4: if constexpr (W > 4) spmv_scalar_rows<Index, 4>(p); return;
+    default: if constexpr (W > 8) spmv_scalar_rows<Index, 8>(p); return;
+    }
+}
+
+template <class Arch>
+void bsr_kernels<Arch>::spmv_u16(const spmv_args& p) noexcept
+{
+    spmv<std::uint16_t>(p);
+}
+
+template <class Arch>
+void bsr_kernels<Arch>::spmv_u32(const spmv_args& p) noexcept
+{
+    spmv<std::uint32_t>(p);
+}
+
+} // namespace block
+} // namespace finegrain
+
+FINEGRAIN_EXTERN_KERNELS(::finegrain::block::bsr_kernels)

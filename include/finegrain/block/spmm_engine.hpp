@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// block::spmm_engine: the part every block plan shares. Chooses the kernel once, owns the
+// weights laid out for it (row pointers, per-block column units, values, bias), splits the
+// work into tasks (pixel chunks x block-row groups balanced by nonzeros) and runs them
+// through parallel_for. spmm_plan, conv1x1_plan and conv3x3_punched_plan are thin adapters
+// that say where X and Y live.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "finegrain/block/format.hpp"
+#include "finegrain/block/kernels.hpp"
+#include "finegrain/core/activation.hpp"
+#include "finegrain/core/aligned_buffer.hpp"
+#include "finegrain/core/parallel.hpp"
+#include "finegrain/simd/dispatch.hpp"
+
+namespace finegrain {
+namespace block {
+
+/// What a block plan takes besides the weights.
+struct spmm_options {
+    const float* bias = nullptr;  // one value per output row / channel, copied; null = none
+    activation act = activation::none;
+    executor* pool = nullptr;     // null = the calling thread
+};
+
+class spmm_engine {
+public:
+    /// Weights of `rows` output rows in r x c blocks: row_ptr over block rows, one column unit
+    /// per block (X offset = unit * col_stride at run time), values as in bsr_matrix. `n` pixels.
+    /// `x_rows` = distinct X rows (of n pixels) the product reads, used to size pixel chunks;
+    /// `vector_only` forbids the SpMV path (n == 1 then runs the SpMM kernel).
+    spmm_engine(index_t rows, block_shape shape, const std::uint32_t* row_ptr, const std::uint32_t* col,
+                const float* values, index_t n, const spmm_options& opt, index_t x_rows, bool vector_only = false)
+        : rows_(rows), n_(n), shape_(shape), act_(opt.act), pool_(opt.pool)
+    {
+        block_rows_ = (rows + shape.r - 1) / shape.r;
+        const index_t nnzb = index_t(row_ptr[block_rows_]);
+        index_t rt = 1, nv = 1;
+        arch_ = simd::with_best_arch([&](auto arch) {
+            using A = decltype(arch);
+            using K = bsr_kernels<A>;
+            spmm_ = &K::spmm;
+            spmv16_ = &K::spmv_u16;
+            spmv32_ = &K::spmv_u32;
+            lanes_ = K::lanes;
+            rt = spmm_rows<A>(shape.r);
+            nv = spmm_vectors<A>(rt);
+        });
+        spmv_ = n == 1 && !vector_only;
+        row_ptr_ = aligned_buffer<std::uint32_t>(block_rows_ + 1);
+        std::memcpy(row_ptr_.data(), row_ptr, sizeof(std::uint32_t) * std::size_t(block_rows_ + 1));
+        values_ = aligned_buffer<float>(nnzb * shape.size(), bsr_matrix::value_padding);
+        if (nnzb > 0) std::memcpy(values_.data(), values, sizeof(float) * std::size_t(nnzb * shape.size()));
+        std::uint32_t max_col = 0;
+        for (index_t b = 0; b < nnzb; ++b) max_col = std::max(max_col, col[b]);
+        narrow_ = spmv_ && max_col <= std::numeric_limits<std::uint16_t>::max();
+        if (narrow_) {
+            col16_ = aligned_buffer<std::uint16_t>(nnzb);
+            for (index_t b = 0; b < nnzb; ++b) col16_[b] = static_cast<std::uint16_t>(col[b]);
+        } else {
+            col32_ = aligned_buffer<std::uint32_t>(nnzb);
+            if (nnzb > 0) std::memcpy(col32_.data(), col, sizeof(std::uint32_t) * std::size_t(nnzb));
+        }
+        if (opt.bias) {
+            bias_ = aligned_buffer<float>(rows);
+            std::memcpy(bias_.data(), opt.bias, sizeof(float) * std::size_t(rows));
+        }
+        tile_rows_ = spmv_ ? shape.r : rt;
+        tile_pixels_ = spmv_ ? 1 : nv * lanes_;
+        plan_tasks(static_cast<index_t>(concurrency_of(pool_)), x_rows);
+    }
+
+    simd::arch_id arch() const noexcept { return arch_; }
+    bool uses_spmv() const noexcept { return spmv_; }
+    index_t lanes() const noexcept { return lanes_; }
+    index_t tasks() const noexcept { return chunks_ * groups_; }
+    /// "f32_<op>[_<act>]_<MR>x<NR>__<arch>".
+    std::string name(const std::string& op) const
+    {
+        std::string s = "f32_" + op;
+        if (act_ != activation::none) (s += "_") += to_string(act_);
+        return s + "_" + std::to_string(tile_rows_) + "x" + std::to_string(tile_pixels_) + "__" + simd::to_string(arch_);
+    }
+    std::size_t bytes() const noexcept
+    {
+        return row_ptr_.bytes() + col16_.bytes() + col32_.bytes() + values_.bytes() + bias_.bytes();
+    }
+
+    /// Y (rows x n, row stride ldy) = act(W X + bias). Block b of a row reads X rows starting at
+    /// x + unit_b * col_stride, its c rows row_step apart; block rows j with unit*c + j >= k_limit
+    /// are skipped. With the SpMV path x and y are contiguous vectors (col_stride 1, row_step 1).
+    void run(const float* x, index_t col_stride, index_t row_step, index_t k_limit, float* y, index_t ldy) const
+    {
+        const clamp_bounds cb = bounds_of(act_);
+        const float* bias = bias_.empty() ? nullptr : bias_.data();
+        if (spmv_) {
+            parallel_for(pool_, static_cast<std::size_t>(groups_), [&](std::size_t g, std::size_t) {
+                spmv_args a;
+                a.r = shape_.r;
+                a.c = shape_.c;
+                a.row_begin = cuts_[g];
+                a.row_end = cuts_[g + 1];
+                a.m = rows_;
+                a.k = k_limit;
+                a.row_ptr = row_ptr_.data();
+                a.col = narrow_ ? static_cast<const void*>(col16_.data()) : static_cast<const void*>(col32_.data());
+                a.values = values_.data();
+                a.x = x;
+                a.y = y;
+                a.bias = bias;
+                a.lo = cb.lo;
+                a.hi = cb.hi;
+                if (a.row_begin < a.row_end) (narrow_ ? spmv16_ : spmv32_)(a);
+            });
+            return;
+        }
+        parallel_for(pool_, static_cast<std::size_t>(chunks_ * groups_), [&](std::size_t t, std::size_t) {
+            const index_t chunk = index_t(t) / groups_, g = index_t(t) % groups_;
+            spmm_args a;
+            a.r = shape_.r;
+            a.c = shape_.c;
+            a.row_begin = cuts_[std::size_t(g)];
+            a.row_end = cuts_[std::size_t(g + 1)];
+            a.m = rows_;
+            a.k_limit = k_limit;
+            a.row_ptr = row_ptr_.data();
+            a.col = col32_.data();
+            a.values = values_.data();
+            a.col_stride = col_stride;
+            a.row_step = row_step;
+            a.x = x;
+            a.n_begin = chunk * chunk_;
+            a.n_end = chunk + 1 == chunks_ ? n_ : a.n_begin + chunk_;
+            a.y = y;
+            a.ldy = ldy;
+            a.bias = bias;
+            a.lo = cb.lo;
+            a.hi = cb.hi;
+            if (a.row_begin < a.row_end) spmm_(a);
+        });
+    }
+
+private:
+    // Pixel chunks keep the X slice they read (k_rows x chunk floats) in L2 while every block
+    // row passes over it; workers split pixels when each gets several full tiles, else block
+    // rows (cut where the running nonzero count crosses equal shares).
+    void plan_tasks(index_t workers, index_t x_rows)
+    {
+        const index_t nnzb = index_t(row_ptr_[block_rows_]);
+        chunks_ = 1;
+        chunk_ = n_;
+        index_t groups = 1;
+        if (!spmv_) {
+            const index_t tile = tile_pixels_;
+            index_t target = std::max(tile, (index_t(96 * 1024) / std::max<index_t>(1, x_rows)) / tile * tile);
+            index_t chunks = (n_ + target - 1) / target;
+            const bool split_pixels = workers > 1 && n_ >= workers * 4 * tile;
+            if (split_pixels) chunks = (chunks + workers - 1) / workers * workers;
+            chunk_ = ((n_ + chunks - 1) / chunks + lanes_ - 1) / lanes_ * lanes_;
+            chunks_ = (n_ + chunk_ - 1) / chunk_;
+            if (chunks_ > 1 && n_ - (chunks_ - 1) * chunk_ < lanes_) --chunks_;  // last chunk keeps >= lanes pixels
+            if (!split_pixels && workers > 1) groups = 2 * workers;
+        } else if (workers > 1) {
+            groups = 4 * workers;
+        }
+        groups = std::max<index_t>(1, std::min(groups, block_rows_));
+        cuts_.assign(std::size_t(groups + 1), 0);
+        const double total = double(nnzb + block_rows_);
+        index_t g = 1;
+        for (index_t br = 0; br < block_rows_ && g < groups; ++br) {
+            const double done = double(index_t(row_ptr_[br + 1]) + br + 1);
+            while (g < groups && done >= total * double(g) / double(groups)) cuts_[std::size_t(g++)] = br + 1;
+        }
+        for (; g <= groups; ++g) cuts_[std::size_t(g)] = block_rows_;
+        groups_ = groups;
+    }
+    index_t rows_ = 0, n_ = 0, block_rows_ = 0;
+    block_shape shape_{};
+    activation act_ = activation::none;
+    executor* pool_ = nullptr;
+    simd::arch_id arch_ = simd::arch_id::scalar;
+    void (*spmm_)(const spmm_args&) noexcept = nullptr;
+    void (*spmv16_)(const spmv_args&) noexcept = nullptr;
+    void (*spmv32_)(const spmv_args&) noexcept = nullptr;
+    index_t lanes_ = 1, tile_rows_ = 1, tile_pixels_ = 1;
+    bool spmv_ = false, narrow_ = false;
+    aligned_buffer<std::uint32_t> row_ptr_, col32_;
+    aligned_buffer<std::uint16_t> col16_;
+    aligned_buffer<float> values_, bias_;
+    index_t chunks_ = 1, chunk_ = 0, groups_ = 1;
+    std::vector<index_t> cuts_;
+};
+
+} // namespace block
+} // namespace finegrain

@@ -1,0 +1,127 @@
+#include <vector>
+
+#include "block/block_test_support.hpp"
+#include "finegrain/block/kernels.hpp"
+#include "finegrain/block/project.hpp"
+#include "finegrain/block/spmm_plan.hpp"
+#include "finegrain/ref/gemm.hpp"
+#include "finegrain/ref/spmm.hpp"
+#include "finegrain/unstructured/plan.hpp"
+
+using namespace finegrain;
+using fgtest::random_floats;
+
+namespace {
+
+struct spmm_case {
+    index_t m, n, k;
+    block::block_shape bs;
+    double sparsity = 0.5;
+    activation act = activation::none;
+    bool bias = true;
+    executor* pool = nullptr;
+    index_t x_pad = 0, y_pad = 0;  // extra row stride of X and Y
+};
+
+void check_spmm(const spmm_case& t, std::uint32_t seed)
+{
+    CAPTURE(t.m);
+    CAPTURE(t.n);
+    CAPTURE(t.k);
+    CAPTURE(t.bs.r);
+    CAPTURE(t.bs.c);
+    CAPTURE(t.sparsity);
+    const auto w = fgtest::random_block_sparse(t.m, t.k, t.bs, t.sparsity, seed);
+    const auto p = block::pack(matrix_view<const float>(w.data(), t.m, t.k), t.bs);
+    const index_t ldx = t.n + t.x_pad, ldy = t.n + t.y_pad;
+    const auto x = random_floats(std::size_t(t.k * ldx), seed + 1);
+    const auto bias = random_floats(std::size_t(t.m), seed + 2);
+    std::vector<float> want(std::size_t(t.m * ldy), -3.0f), got(want.size(), -3.0f);
+    ref::bsr_spmm(p, {x.data(), t.k, t.n, ldx}, {want.data(), t.m, t.n, ldy}, t.bias ? bias.data() : nullptr, t.act);
+    block::spmm_options opt;
+    opt.bias = t.bias ? bias.data() : nullptr;
+    opt.act = t.act;
+    opt.pool = t.pool;
+    block::spmm_plan<float> plan(p, t.n, opt);
+    plan.run({x.data(), t.k, t.n, ldx}, {got.data(), t.m, t.n, ldy});
+    // Padding columns of Y stay untouched (-3), so the whole buffers compare.
+    fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(t.k, 1, 1), plan.kernel_name());
+}
+
+} // namespace
+
+TEST_CASE("block spmm plan matches the reference for every block shape on every arch")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        std::uint32_t seed = 1000;
+        for (const auto bs : fgtest::all_block_shapes()) {
+            const index_t tile = block::spmm_vectors<A>(block::spmm_rows<A>(bs.r)) * w;
+            block::spmm_plan<float> probe(block::pack(matrix_view<const float>(std::vector<float>(4, 1.f).data(), 2, 2), bs), 3);
+            CHECK(probe.arch() == A::id);
+            check_spmm({2 * bs.r + 1, 1, 3 * bs.c + 1, bs}, seed++);                    // SpMV, edge block column
+            check_spmm({bs.r + 1, w + 3, 2 * bs.c + 3, bs, 0.3, activation::relu}, seed++);
+            check_spmm({3 * bs.r - 1, tile + w + 1, 5 * bs.c, bs, 0.6, activation::relu6, false}, seed++);
+        }
+    });
+}
+
+TEST_CASE("block spmm plan edge battery: sizes from 1, sparsity 0 to 100%")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        std::uint32_t seed = 2000;
+        for (block::block_shape bs : {block::block_shape{1, 1}, block::block_shape{4, 1}, block::block_shape{8, 1},
+                                      block::block_shape{16, 1}, block::block_shape{1, 4}})
+            for (index_t m : {index_t(1), bs.r, bs.r + 3})
+                for (index_t n : {index_t(1), index_t(2), w - 1, w, 2 * w + 1, 13 * w + 3})
+                    for (index_t k : {index_t(1), index_t(9)})
+                        for (double s : {0.0, 0.5, 0.99, 1.0})
+                            if (n >= 1) check_spmm({m, n, k, bs, s, activation::relu, true}, seed++);
+    });
+}
+
+TEST_CASE("block spmm plan: strided operands, threads, a real FC layer")
+{
+    fgtest::for_each_runnable_arch([](auto) {
+        check_spmm({33, 1, 70, {8, 1}, 0.5, activation::none, true, nullptr, 3, 2}, 1);  // strided SpMV
+        check_spmm({33, 40, 70, {4, 1}, 0.5, activation::relu, true, nullptr, 5, 7}, 2);
+        thread_pool pool(3);
+        check_spmm({70, 200, 50, {4, 1}, 0.7, activation::relu, true, &pool}, 3);   // pixel chunks split
+        check_spmm({130, 9, 64, {8, 1}, 0.8, activation::none, true, &pool}, 4);     // block-row groups
+        check_spmm({129, 1, 300, {1, 1}, 0.9, activation::relu, true, &pool}, 5);    // SpMV groups
+        check_spmm({64, 1, 70000, {1, 1}, 0.99, activation::none, true, &pool}, 6);  // uint32 column indices
+    });
+}
+
+TEST_CASE("block spmm plan on a real-size 1x1 layer agrees with dense ref::gemm")
+{
+    // ResNet-50 conv_a at 14x14 (256 x 1024, 196 pixels), 8x1 blocks at 90%: one check on the
+    // best arch, compared with the dense oracle on to_dense().
+    const index_t m = 256, k = 1024, n = 196;
+    const auto dense = random_floats(std::size_t(m * k), 77);
+    const auto pruned = block::project(matrix_view<const float>(dense.data(), m, k), {8, 1}, 0.9);
+    const auto p = block::pack(matrix_view<const float>(pruned.data(), m, k), {8, 1});
+    const auto x = random_floats(std::size_t(k * n), 78, 0.0f, 1.0f);
+    std::vector<float> want(std::size_t(m * n)), got(want.size());
+    const auto back = p.to_dense();
+    ref::gemm({back.data(), m, k}, {x.data(), k, n}, {want.data(), m, n});
+    unstructured::spmm_plan<float> plan(p, n);
+    plan.run({x.data(), k, n}, {got.data(), m, n});
+    fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 1, 1), plan.kernel_name());
+}
+
+TEST_CASE("block spmm plan rejects bad shapes")
+{
+    std::vector<float> w(6, 1.0f), x(12, 1.0f), y(12);
+    const auto p = block::pack(matrix_view<const float>(w.data(), 2, 3), {2, 1});
+    block::spmm_plan<float> plan(p, 4);
+    CHECK_THROWS_WITH_AS(plan.run({x.data(), 4, 3}, {y.data(), 2, 4}), doctest::Contains("x.rows"), finegrain::error);
+    CHECK_THROWS_WITH_AS(plan.run({x.data(), 3, 4}, {y.data(), 3, 4}), doctest::Contains("y.rows"), finegrain::error);
+    CHECK_THROWS_WITH_AS(plan.run({x.data(), 3, 4}, {y.data(), 2, 3}), doctest::Contains("y.cols"), finegrain::error);
+    CHECK_THROWS_WITH_AS(block::spmm_plan<float>(p, 0), doctest::Contains("gemm_shape.n = 0"), finegrain::error);
+    CHECK_THROWS_WITH_AS(block::spmm_plan<float>(block::bsr_matrix(), 2), doctest::Contains("gemm_shape.m = 0"),
+                         finegrain::error);
+}
