@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Integer helpers xsimd 8.1 lacks: widening loads, the int16 pair dot product (madd) and
+// lane masks from bit fields. One overload per SIMD arch tag, each a template selected by
+// Arch::id (the requires-arch pattern), so an arch's intrinsics are only ever instantiated in
+// code built for that arch. The scalar tag has no overloads: integer kernels take a plain
+// loop path for it (their scalar fallback).
+//
+//   L = lanes_of<int32_t, Arch>() int32 lanes; a "chunk" is 2L columns = lanes_of<int16_t, Arch>().
+//   load_widen_i16(p)   2L int16 lanes from 2L uint8 / int8 values
+//   load_widen_i32(p)   L int32 lanes from L uint8 / int8 / uint16 values
+//   interleave_i16(a, b, lo, hi)   (a0 b0 a1 b1 ...) pairs for the first and second L dot2 results
+//   dot2(pairs, xpair)  L int32 lanes: a_j*x1 + b_j*x2, with xpair = x1 | x2 << 16 (int16 each)
+//   dot2_output_of_position<Arch>(p)  which output of its chunk stored position p feeds after
+//                       interleave + dot2 (x86 unpacks within 128-bit lanes): weights are
+//                       stored permuted so that lo holds outputs 0..L-1 and hi outputs L..2L-1
+//   lane_mask(bits)     L int32 lanes, all ones where bit j of `bits` is set
+// Loads read exactly the bytes of their lanes (no over-read).
+#pragma once
+
+#include <cstdint>
+#include <type_traits>
+
+#include "finegrain/core/config.hpp"
+#include "finegrain/core/index.hpp"
+#include "finegrain/simd/arch.hpp"
+#include "finegrain/simd/batch.hpp"
+
+#if FINEGRAIN_X86_64
+#include <immintrin.h>
+#endif
+#if FINEGRAIN_AARCH64
+#include <arm_neon.h>
+#endif
+
+namespace finegrain {
+namespace simd {
+
+template <class Arch, arch_id Id>
+using if_arch = std::enable_if_t<Arch::id == Id, int>;
+
+template <class Arch>
+constexpr index_t dot2_output_of_position(index_t p) noexcept
+{
+    constexpr index_t L = static_cast<index_t>(lanes_of<std::int32_t, Arch>());
+    if (Arch::id == arch_id::neon64 || Arch::id == arch_id::scalar) return p;
+    const index_t lane = p / 8, i = p % 8;  // unpacklo/hi work inside 128-bit lanes of 8 int16
+    return i < 4 ? 4 * lane + i : L + 4 * lane + (i - 4);
+}
+
+template <class Arch>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> apply_sign_mask(const batch<std::int32_t, Arch>& v,
+                                                                   const batch<std::int32_t, Arch>& mask) noexcept
+{
+    return (v ^ mask) - mask;  // two's complement negation where mask is all ones
+}
+
+#if FINEGRAIN_X86_64
+// ---- sse4_2 -----------------------------------------------------------------------------------
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
+{
+    return _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::int8_t* p) noexcept
+{
+    return _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint8_t* p) noexcept
+{
+    int t;
+    __builtin_memcpy(&t, p, 4);
+    return _mm_cvtepu8_epi32(_mm_cvtsi32_si128(t));
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::int8_t* p) noexcept
+{
+    int t;
+    __builtin_memcpy(&t, p, 4);
+    return _mm_cvtepi8_epi32(_mm_cvtsi32_si128(t));
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint16_t* p) noexcept
+{
+    return _mm_cvtepu16_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE void interleave_i16(const batch<std::int16_t, Arch>& a, const batch<std::int16_t, Arch>& b,
+                                            batch<std::int16_t, Arch>& lo, batch<std::int16_t, Arch>& hi) noexcept
+{
+    lo = _mm_unpacklo_epi16(a, b);
+    hi = _mm_unpackhi_epi16(a, b);
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> dot2(const batch<std::int16_t, Arch>& pairs,
+                                                       const batch<std::int32_t, Arch>& xpair) noexcept
+{
+    return _mm_madd_epi16(pairs, xpair);
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) noexcept
+{
+    const __m128i sel = _mm_setr_epi32(1, 2, 4, 8);
+    return _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32(static_cast<int>(bits)), sel), sel);
+}
+
+// ---- avx2 -------------------------------------------------------------------------------------
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
+{
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::int8_t* p) noexcept
+{
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint8_t* p) noexcept
+{
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::int8_t* p) noexcept
+{
+    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint16_t* p) noexcept
+{
+    return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE void interleave_i16(const batch<std::int16_t, Arch>& a, const batch<std::int16_t, Arch>& b,
+                                            batch<std::int16_t, Arch>& lo, batch<std::int16_t, Arch>& hi) noexcept
+{
+    lo = _mm256_unpacklo_epi16(a, b);
+    hi = _mm256_unpackhi_epi16(a, b);
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> dot2(const batch<std::int16_t, Arch>& pairs,
+                                                       const batch<std::int32_t, Arch>& xpair) noexcept
+{
+    return _mm256_madd_epi16(pairs, xpair);
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) noexcept
+{
+    const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), sel), sel);
+}
+
+// ---- avx512 -----------------------------------------------------------------------------------
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
+{
+    return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::int8_t* p) noexcept
+{
+    return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint8_t* p) noexcept
+{
+    return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::int8_t* p) noexcept
+{
+    return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint16_t* p) noexcept
+{
+    return _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE void interleave_i16(const batch<std::int16_t, Arch>& a, const batch<std::int16_t, Arch>& b,
+                                            batch<std::int16_t, Arch>& lo, batch<std::int16_t, Arch>& hi) noexcept
+{
+    lo = _mm512_unpacklo_epi16(a, b);
+    hi = _mm512_unpackhi_epi16(a, b);
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> dot2(const batch<std::int16_t, Arch>& pairs,
+                                                       const batch<std::int32_t, Arch>& xpair) noexcept
+{
+    return _mm512_madd_epi16(pairs, xpair);
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) noexcept
+{
+    return _mm512_movm_epi32(static_cast<__mmask16>(bits));
+}
+#endif  // FINEGRAIN_X86_64
+
+#if FINEGRAIN_AARCH64
+// ---- neon64 -----------------------------------------------------------------------------------
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
+{
+    return vreinterpretq_s16_u16(vmovl_u8(vld1_u8(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::int8_t* p) noexcept
+{
+    return vmovl_s8(vld1_s8(p));
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint8_t* p) noexcept
+{
+    std::uint32_t t;
+    __builtin_memcpy(&t, p, 4);
+    return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(t))))));
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::int8_t* p) noexcept
+{
+    std::uint32_t t;
+    __builtin_memcpy(&t, p, 4);
+    return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_u32(vdup_n_u32(t)))));
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint16_t* p) noexcept
+{
+    return vreinterpretq_s32_u32(vmovl_u16(vld1_u16(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE void interleave_i16(const batch<std::int16_t, Arch>& a, const batch<std::int16_t, Arch>& b,
+                                            batch<std::int16_t, Arch>& lo, batch<std::int16_t, Arch>& hi) noexcept
+{
+    lo = vzip1q_s16(a, b);
+    hi = vzip2q_s16(a, b);
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> dot2(const batch<std::int16_t, Arch>& pairs,
+                                                       const batch<std::int32_t, Arch>& xpair) noexcept
+{
+    const int16x8_t p = pairs, x = vreinterpretq_s16_s32(xpair);
+    return vpaddq_s32(vmull_s16(vget_low_s16(p), vget_low_s16(x)), vmull_high_s16(p, x));
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) noexcept
+{
+    const uint32x4_t sel = {1u, 2u, 4u, 8u};
+    return vreinterpretq_s32_u32(vtstq_u32(vdupq_n_u32(bits), sel));
+}
+#endif  // FINEGRAIN_AARCH64
+
+} // namespace simd
+} // namespace finegrain

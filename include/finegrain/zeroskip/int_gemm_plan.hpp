@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// zeroskip::int_gemm_plan<X>: exact integer y = W x for unsigned 8- or 16-bit inputs X,
+// skipping zero inputs, batch 1..64.
+//
+//   finegrain::zeroskip::int_gemm_plan<std::uint8_t> plan(q8 /* polarized_matrix<uint8_t> */, 1);
+//   plan.run(x /* K x batch uint8 */, y /* N x batch int32 */);
+//
+// Weights: dense int8 (N x K, rows = outputs), or polarized B-bit magnitudes
+// (polarized_matrix<std::uint8_t / std::uint16_t>) whose fragment sign is applied to each
+// group's int32 sum (a group never spans two fragments). uint8 inputs with 8-bit weights take
+// int16 products (madd); uint16 inputs or 16-bit magnitudes take int32 products. Results are
+// bit-exact: the plan rejects shapes whose worst case K * max(x) * max|w| exceeds int32.
+// The same engine, run with every row and without signs, gives the per-fragment partial sums
+// (polarized::partial_sums_plan). run() allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "finegrain/core/aligned_buffer.hpp"
+#include "finegrain/core/parallel.hpp"
+#include "finegrain/core/views.hpp"
+#include "finegrain/polarized/format.hpp"
+#include "finegrain/simd/dispatch.hpp"
+#include "finegrain/zeroskip/options.hpp"
+#include "finegrain/zeroskip/row_engine.hpp"
+#include "finegrain/zeroskip/rows_kernels.hpp"
+
+namespace finegrain {
+namespace zeroskip {
+namespace detail {
+
+/// What an integer engine computes.
+enum class int_mode { gemm, partial_sums };
+
+/// The integer engine behind int_gemm_plan and the polarized integer plans.
+template <class X>
+class int_engine {
+    static_assert(std::is_same<X, std::uint8_t>::value || std::is_same<X, std::uint16_t>::value,
+                  "inputs are std::uint8_t or std::uint16_t");
+
+public:
+    int_engine(matrix_view<const std::int8_t> w, index_t batch, const gemm_options& opt)
+    {
+        init(w.rows(), w.cols(), 0, 8, 128.0, batch, opt, int_mode::gemm, kind::s8,
+             opt.skip_zeros ? "gemm_zeroskip_s8" : "gemm_s8");
+        for (index_t o = 0; o < n_; ++o)
+            for (index_t k = 0; k < k_; ++k) w8_[k * ld_ + o] = static_cast<std::uint8_t>(w(o, k));
+        finish_layout();
+    }
+
+    template <class U>
+    int_engine(const polarized::polarized_matrix<U>& w, index_t batch, const gemm_options& opt, int_mode mode)
+    {
+        constexpr bool wide_w = std::is_same<U, std::uint16_t>::value;
+        init(w.outputs(), w.inputs(), w.fragment(), w.bits(), double((std::uint32_t(1) << w.bits()) - 1u), batch, opt,
+             mode, wide_w ? kind::u16 : kind::u8,
+             mode == int_mode::gemm ? (opt.skip_zeros ? "gemm_zeroskip_polarized" : "gemm_polarized") : "partial_sums");
+        for (index_t o = 0; o < n_; ++o)
+            for (index_t k = 0; k < k_; ++k) {
+                if constexpr (wide_w)
+                    w16_[k * ld_ + o] = w.magnitude(o, k);
+                else
+                    w8_[k * ld_ + o] = w.magnitude(o, k);
+            }
+        if (mode == int_mode::gemm) {
+            signs_ = aligned_buffer<std::uint64_t>(finegrain::detail::checked_mul(frags_, ld_, "signs") / 64);
+            for (index_t f = 0; f < frags_; ++f)
+                for (index_t o = 0; o < n_; ++o)
+                    if (w.negative(o, f)) signs_[(f * ld_ + o) >> 6] |= std::uint64_t(1) << ((f * ld_ + o) & 63);
+        }
+        finish_layout();
+    }
+
+    index_t outputs() const noexcept { return n_; }
+    index_t inputs() const noexcept { return k_; }
+    index_t batch() const noexcept { return batch_; }
+    index_t fragments() const noexcept { return frags_; }
+    const char* kernel_name() const noexcept { return name_.c_str(); }
+    simd::arch_id arch() const noexcept { return arch_; }
+    index_t rows_run() const noexcept { return lists_.entries; }
+    std::size_t bytes() const noexcept
+    {
+        return w8_.bytes() + w16_.bytes() + signs_.bytes() + y_.bytes() + lists_.rows.bytes() + lists_.values.bytes() +
+               3 * lists_.end.bytes();
+    }
+
+    /// gemm: y[o*ldy + s] = sum_k w[o][k] x[k*ldx + s]. partial_sums (batch 1): y[f*ldy + o] =
+    /// sum_{k in fragment f} |w[o][k]| x[k] as uint32 bit patterns.
+    /// `batch` (default: the plan's) may be smaller than the plan's batch.
+    void run(const X* x, index_t ldx, std::int32_t* y, index_t ldy, index_t batch = 0) const
+    {
+        const bool sums = mode_ == int_mode::partial_sums;
+        const index_t nb = batch > 0 ? batch : batch_;
+        FINEGRAIN_ASSERT(nb <= batch_);
+        lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ld_ : 0, ld_, pairs_);
+        if (pairs_) lists_.pack_pairs(nb);
+        const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
+        parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
+            const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
+            for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ld_ + c0, 0, sizeof(std::int32_t) * std::size_t(c1 - c0));
+            const index_t tile = nb == 1 ? c1 - c0 : column_tile(nb);
+            for (index_t b = c0; b < c1; b += tile) call(b, std::min(c1, b + tile), nb);
+            const index_t o1 = std::min(c1, n_);
+            if (sums) {
+                for (index_t f = 0; f < frags_; ++f)
+                    std::memcpy(y + f * ldy + c0, y_.data() + f * ld_ + c0, sizeof(std::int32_t) * std::size_t(o1 - c0));
+            } else {
+                for (index_t o = c0; o < o1; ++o)
+                    for (index_t s = 0; s < nb; ++s) y[o * ldy + s] = y_[s * ld_ + o];
+            }
+        });
+    }
+
+private:
+    enum class kind { s8, u8, u16 };
+
+    void init(index_t n, index_t k, index_t fragment, int bits, double wmax, index_t batch, const gemm_options& opt,
+              int_mode mode, kind kd, const char* op)
+    {
+        finegrain::detail::require_positive(n, "weights.rows");
+        finegrain::detail::require_positive(k, "weights.cols");
+        finegrain::detail::require(k <= index_t(INT32_MAX), "weights.cols", k, "must fit int32");
+        finegrain::detail::require(batch >= 1 && batch <= max_batch, "batch", batch, "must be in 1..64");
+        finegrain::detail::require(mode == int_mode::gemm || batch == 1, "batch", batch, "partial sums are batch 1");
+        const double xmax = double((std::uint32_t(1) << (8 * sizeof(X))) - 1u);
+        if (mode == int_mode::gemm)
+            finegrain::detail::require(double(k) * xmax * wmax <= double(INT32_MAX), "weights.cols", k,
+                                       "K * max input * max |weight| must fit int32 (fewer bits or a smaller K)");
+        else
+            finegrain::detail::require(double(fragment < k ? fragment : k) * xmax * wmax <= double(UINT32_MAX), "m",
+                                       fragment, "m * max input * max magnitude must fit uint32");
+        n_ = n;
+        k_ = k;
+        frag_ = fragment;
+        frags_ = fragment > 0 ? (k + fragment - 1) / fragment : 1;
+        batch_ = batch;
+        pool_ = opt.pool;
+        skip_ = opt.skip_zeros;
+        mode_ = mode;
+        kind_ = kd;
+        pairs_ = sizeof(X) == 1 && kd != kind::u16;
+        (void)bits;
+        split_.plan(n, static_cast<index_t>(concurrency_of(pool_)));
+        ld_ = split_.padded;
+        const index_t wsize = finegrain::detail::checked_mul(k, ld_, "weights size");
+        if (kd == kind::u16)
+            w16_ = aligned_buffer<std::uint16_t>(wsize);
+        else
+            w8_ = aligned_buffer<std::uint8_t>(wsize);
+        y_ = aligned_buffer<std::int32_t>(finegrain::detail::checked_mul(mode == int_mode::gemm ? batch : frags_, ld_, "accumulators"));
+        lists_.reserve(k, frags_, batch);
+        index_t lanes = 1;
+        arch_ = simd::with_best_arch([&](auto arch) {
+            using A = decltype(arch);
+            using K = rows_kernels<A>;
+            lanes = static_cast<index_t>(simd::lanes_of<std::int32_t, A>());
+            pack_pairs_ = &K::pack_pairs;
+            if (pairs_) {
+                s8_ = &K::pairs;
+                u8_ = &K::pairs;
+            } else {
+                s8_ = &K::wide;
+                u8_ = &K::wide;
+            }
+            u16_ = &K::wide;
+        });
+        name_ = std::string(sizeof(X) == 1 ? "u8" : "u16") + "_" + op + "_" + std::to_string(max_group) + "x" +
+                std::to_string(2 * lanes) + "__" + simd::to_string(arch_);
+    }
+
+    void finish_layout()
+    {
+        if (!pairs_) return;
+        aligned_buffer<std::uint8_t> permuted(w8_.size());
+        pack_pairs_(k_, ld_, w8_.data(), permuted.data(), ld_);
+        w8_ = std::move(permuted);
+    }
+
+    void call(index_t c0, index_t c1, index_t nb) const
+    {
+        const bool sums = mode_ == int_mode::partial_sums;
+        auto fill = [&](auto& a) {
+            a.groups = lists_.view(sums);
+            a.x = lists_.values.data();
+            a.batch = nb;
+            a.ldw = ld_;
+            a.signs = signs_.empty() ? nullptr : signs_.data();
+            a.y = y_.data();
+            a.ldy = ld_;
+            a.col_begin = c0;
+            a.col_end = c1;
+        };
+        if (kind_ == kind::u16) {
+            int_rows_args<std::uint16_t> a;
+            fill(a);
+            a.w = w16_.data();
+            u16_(a);
+        } else if (kind_ == kind::u8) {
+            int_rows_args<std::uint8_t> a;
+            fill(a);
+            a.w = w8_.data();
+            u8_(a);
+        } else {
+            int_rows_args<std::int8_t> a;
+            fill(a);
+            a.w = reinterpret_cast<const std::int8_t*>(w8_.data());
+            s8_(a);
+        }
+    }
+
+    index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ld_ = 0;
+    executor* pool_ = nullptr;
+    bool skip_ = true, pairs_ = false;
+    int_mode mode_ = int_mode::gemm;
+    kind kind_ = kind::s8;
+    simd::arch_id arch_ = simd::arch_id::scalar;
+    void (*s8_)(const int_rows_args<std::int8_t>&) noexcept = nullptr;
+    void (*u8_)(const int_rows_args<std::uint8_t>&) noexcept = nullptr;
+    void (*u16_)(const int_rows_args<std::uint16_t>&) noexcept = nullptr;
+    void (*pack_pairs_)(index_t, index_t, const std::uint8_t*, std::uint8_t*, index_t) noexcept = nullptr;
+    column_split split_;
+    aligned_buffer<std::uint8_t> w8_;
+    aligned_buffer<std::uint16_t> w16_;
+    aligned_buffer<std::uint64_t> signs_;
+    mutable aligned_buffer<std::int32_t> y_;
+    mutable row_lists<std::int32_t> lists_;
+    std::string name_;
+};
+
+} // namespace detail
+
+template <class X>
+class int_gemm_plan {
+public:
+    /// Dense int8 weights: N x K, row o = output o.
+    int_gemm_plan(matrix_view<const std::int8_t> w, index_t batch, const gemm_options& opt = {}) : e_(w, batch, opt) {}
+    /// Polarized B-bit magnitudes with one sign per fragment.
+    template <class U>
+    int_gemm_plan(const polarized::polarized_matrix<U>& w, index_t batch, const gemm_options& opt = {})
+        : e_(w, batch, opt, detail::int_mode::gemm)
+    {
+    }
+
+    index_t outputs() const noexcept { return e_.outputs(); }
+    index_t inputs() const noexcept { return e_.inputs(); }
+    index_t batch() const noexcept { return e_.batch(); }
+    const char* kernel_name() const noexcept { return e_.kernel_name(); }
+    simd::arch_id arch() const noexcept { return e_.arch(); }
+    std::size_t bytes() const noexcept { return e_.bytes(); }
+    index_t rows_run() const noexcept { return e_.rows_run(); }
+
+    /// y (N x batch, int32) = W x for x (K x batch). Throws finegrain::error on a shape mismatch.
+    void run(matrix_view<const X> x, matrix_view<std::int32_t> y) const
+    {
+        finegrain::detail::require(!x.empty() && x.rows() == inputs(), "x.rows", x.rows(), "must equal the plan's inputs (K)");
+        finegrain::detail::require(x.cols() == batch(), "x.cols", x.cols(), "must equal the plan's batch");
+        finegrain::detail::require(!y.empty() && y.rows() == outputs(), "y.rows", y.rows(), "must equal the plan's outputs (N)");
+        finegrain::detail::require(y.cols() == batch(), "y.cols", y.cols(), "must equal the plan's batch");
+        e_.run(x.data(), x.row_stride(), y.data(), y.row_stride());
+    }
+    /// Batch 1: x has K values, y has N.
+    void run(const X* x, std::int32_t* y) const
+    {
+        finegrain::detail::require(batch() == 1, "batch", batch(), "run(x, y) needs a batch-1 plan");
+        finegrain::detail::require(x != nullptr && y != nullptr, "x", "nullptr", "x and y must not be null");
+        e_.run(x, 1, y, 1);
+    }
+    void run_unchecked(const X* x, index_t ldx, std::int32_t* y, index_t ldy) const { e_.run(x, ldx, y, ldy); }
+
+private:
+    detail::int_engine<X> e_;
+};
+
+} // namespace zeroskip
+} // namespace finegrain

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The machinery shared by every plan built on rows_kernels: weights laid out input-major,
+// the per-call list of rows to run (the non-zero inputs, or all of them) cut into groups, and
+// the split of the output columns over workers. Plans in zeroskip/ and polarized/ wrap it.
+//
+// An engine is made once (weights copied and laid out, scratch sized for the worst case) and
+// run many times; run() allocates nothing. Per call:
+//   1. gather: entry e = an input k that is non-zero in some sample (every k when skip_zeros is
+//      off), with its values for all samples; groups of <= max_group entries, never spanning a
+//      fragment when the weights carry fragment signs (pairs: padded to an even count with x = 0);
+//   2. the columns are split in col_step multiples over the workers; each zeroes its slice of
+//      the accumulators and runs the kernel over all groups (batch > 1: in column tiles that
+//      keep the batch x tile accumulators in L1);
+//   3. the epilogue writes the slice to the caller's output (transposed: out[o][s]).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "finegrain/core/aligned_buffer.hpp"
+#include "finegrain/core/index.hpp"
+#include "finegrain/core/parallel.hpp"
+#include "finegrain/zeroskip/rows_kernels.hpp"
+
+namespace finegrain {
+namespace zeroskip {
+namespace detail {
+
+inline index_t round_up(index_t v, index_t m) { return (v + m - 1) / m * m; }
+
+/// Per-call row lists: sized for the worst case at plan time.
+template <class V>
+struct row_lists {
+    aligned_buffer<std::int32_t> rows;
+    aligned_buffer<V> values;  // values[e*batch + s]
+    aligned_buffer<index_t> end, out_offset, sign_offset;
+    index_t entries = 0, groups = 0;
+
+    void reserve(index_t inputs, index_t fragments, index_t batch)
+    {
+        // One pad entry per group at most (pairs), groups <= inputs/max_group + fragments.
+        const index_t groups_max = inputs / max_group + fragments + 1;
+        const index_t entries_max = inputs + groups_max;
+        rows = aligned_buffer<std::int32_t>(entries_max);
+        values = aligned_buffer<V>(finegrain::detail::checked_mul(entries_max, batch, "row lists"));
+        end = aligned_buffer<index_t>(groups_max);
+        out_offset = aligned_buffer<index_t>(groups_max);
+        sign_offset = aligned_buffer<index_t>(groups_max);
+    }
+
+    row_groups view(bool offsets) const
+    {
+        row_groups g;
+        g.count = groups;
+        g.end = end.data();
+        g.rows = rows.data();
+        g.out_offset = offsets ? out_offset.data() : nullptr;
+        g.sign_offset = sign_offset.data();
+        return g;
+    }
+
+    /// Lists the rows of x (inputs x batch, row stride ldx) to run. `fragment` > 0 cuts groups at
+    /// fragment boundaries and records each group's fragment f as out_offset = f*out_stride and
+    /// sign_offset = f*sign_stride; `even` pads groups to an even entry count (x = 0).
+    template <class X>
+    void gather(const X* x, index_t ldx, index_t inputs, index_t batch, bool skip_zeros, index_t fragment,
+                index_t out_stride, index_t sign_stride, bool even)
+    {
+        entries = 0;
+        groups = 0;
+        const index_t span = fragment > 0 ? fragment : inputs;
+        for (index_t f0 = 0, f = 0; f0 < inputs; f0 += span, ++f) {
+            const index_t f1 = inputs - f0 < span ? inputs : f0 + span;
+            index_t start = entries;
+            auto close = [&] {
+                if (entries == start) return;
+                if (even && (entries - start) % 2) {
+                    rows[entries] = rows[entries - 1];
+                    for (index_t s = 0; s < batch; ++s) values[entries * batch + s] = V(0);
+                    ++entries;
+                }
+                end[groups] = entries;
+                out_offset[groups] = f * out_stride;
+                sign_offset[groups] = f * sign_stride;
+                ++groups;
+                start = entries;
+            };
+            if (batch == 1) {
+                for (index_t k = f0; k < f1; ++k) {
+                    const X v = x[k * ldx];
+                    rows[entries] = static_cast<std::int32_t>(k);
+                    values[entries] = static_cast<V>(v);
+                    entries += (!skip_zeros || v != X(0)) ? 1 : 0;  // branch-free: overwritten when zero
+                    if (entries - start == max_group) close();
+                }
+            } else {
+                for (index_t k = f0; k < f1; ++k) {
+                    const X* xk = x + k * ldx;
+                    bool any = !skip_zeros;
+                    for (index_t s = 0; s < batch && !any; ++s) any = xk[s] != X(0);
+                    if (!any) continue;
+                    rows[entries] = static_cast<std::int32_t>(k);
+                    for (index_t s = 0; s < batch; ++s) values[entries * batch + s] = static_cast<V>(xk[s]);
+                    ++entries;
+                    if (entries - start == max_group) close();
+                }
+            }
+            close();
+        }
+    }
+
+    /// Pairs mode: values[p*batch + s] = x(2p) | x(2p+1) << 16, in place (entries is even per group).
+    void pack_pairs(index_t batch)
+    {
+        static_assert(std::is_same<V, std::int32_t>::value, "pairs are int32");
+        for (index_t p = 0; p < entries / 2; ++p)
+            for (index_t s = 0; s < batch; ++s) {
+                const std::uint32_t lo = static_cast<std::uint32_t>(values[2 * p * batch + s]);
+                const std::uint32_t hi = static_cast<std::uint32_t>(values[(2 * p + 1) * batch + s]);
+                values[p * batch + s] = static_cast<std::int32_t>(lo | (hi << 16));
+            }
+    }
+};
+
+/// Columns [0, padded) split over `tasks` workers in col_step multiples.
+struct column_split {
+    index_t padded = 0, per_task = 0, tasks = 1;
+
+    void plan(index_t columns, index_t workers)
+    {
+        padded = round_up(columns, col_step);
+        per_task = round_up((padded + workers - 1) / workers, col_step);
+        tasks = (padded + per_task - 1) / per_task;
+    }
+    index_t begin(index_t t) const { return t * per_task; }
+    index_t end(index_t t) const { return std::min(padded, (t + 1) * per_task); }
+};
+
+/// Columns per tile for batch > 1: batch x tile int32/float accumulators in about 32 KB.
+inline index_t column_tile(index_t batch)
+{
+    return std::max(col_step, (8192 / std::max<index_t>(1, batch)) / col_step * col_step);
+}
+
+} // namespace detail
+} // namespace zeroskip
+} // namespace finegrain

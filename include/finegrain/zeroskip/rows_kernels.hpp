@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Input-major "row streaming" kernels: the zero-skip GEMV / small-batch GEMM, and the engine of
+// the integer polarized GEMV/GEMM and per-fragment partial sums.
+//
+// Weights are stored input-major (row r = input r's weights for every output, ldw apart), so an
+// input that is zero in every sample skips its whole row. Per call a plan lists the rows that
+// run ("entries") and cuts them into groups of at most max_group entries; for integer polarized
+// weights a group never spans two fragments, so one sign per output applies to the whole group.
+//
+// rows_kernels<Arch>::f32
+//   Computes: for every group g and column c in [col_begin, col_end), every sample s < batch:
+//             y[out_offset[g] + s*ldy + c] += sum_{e in g} x[e*batch + s] * w[rows[e]*ldw + c]
+//   Streams:  each group's rows are read once, as contiguous pieces of col_end - col_begin
+//             columns (batch 1: y stays in L1 and every weight row is one long stream).
+//   Preconds: col_begin, col_end multiples of col_step; rows padded to col_end; groups hold
+//             1..max_group entries. Numerics: fp32 FMA in entry order (tolerance as ref::gemm).
+//
+// rows_kernels<Arch>::pairs (uint8 inputs x 8-bit weights: int16 products, madd)
+//   Computes: the same in int32 with entries taken in pairs: x[p*batch + s] = x1 | x2 << 16 is
+//             the pair (entries 2p, 2p+1) of sample s (groups have an even entry count; the
+//             plan pads with x = 0), weights widened to int16; per group and output the sum is
+//             negated when bit (sign_offset[g] + c) of `signs` is set (signs null: no signs).
+//   Layout:   every 2L-column chunk of a weight row is stored permuted by
+//             simd::dot2_output_of_position<Arch> (pack_pairs does it).
+//   Numerics: exact while every partial result fits int32 (two's complement wraps, so the
+//             final value is exact whenever it fits int32; plans check the worst case).
+//
+// rows_kernels<Arch>::wide (uint16 inputs or 16-bit weights: int32 products)
+//   Computes: as pairs, one entry at a time, x[e*batch + s] a plain int32 value; natural layout.
+//
+// The scalar arch runs plain loops (the reference order, uint32 wrap-around arithmetic).
+#pragma once
+
+#include <cstdint>
+
+#include "finegrain/core/index.hpp"
+#include "finegrain/simd/batch.hpp"
+#include "finegrain/simd/extern_kernels.hpp"
+#include "finegrain/simd/int_ops.hpp"
+
+namespace finegrain {
+namespace zeroskip {
+
+/// The rows a call runs, in groups. Group g holds entries [g ? end[g-1] : 0, end[g]).
+struct row_groups {
+    index_t count = 0;
+    const index_t* end = nullptr;
+    const std::int32_t* rows = nullptr;        // weight row of each entry
+    const index_t* out_offset = nullptr;       // per group: added to y (partial sums), or null = 0
+    const index_t* sign_offset = nullptr;      // integer kernels: per group, bit of output 0 in `signs`
+};
+
+struct f32_rows_args {
+    row_groups groups;
+    const float* x = nullptr;  // x[e*batch + s]
+    index_t batch = 1;
+    const float* w = nullptr;
+    index_t ldw = 0;
+    float* y = nullptr;
+    index_t ldy = 0;
+    index_t col_begin = 0, col_end = 0;
+};
+
+template <class W>
+struct int_rows_args {
+    row_groups groups;
+    const std::int32_t* x = nullptr;  // pairs: x[p*batch + s] = x1 | x2 << 16; wide: x[e*batch + s]
+    index_t batch = 1;
+    const W* w = nullptr;
+    index_t ldw = 0;
+    const std::uint64_t* signs = nullptr;  // null: no signs
+    std::int32_t* y = nullptr;
+    index_t ldy = 0;
+    index_t col_begin = 0, col_end = 0;
+};
+
+/// Entries per group; column ranges are multiples of col_step (every arch's chunk divides it).
+constexpr index_t max_group = 8;
+constexpr index_t col_step = 64;
+
+template <class Arch>
+struct rows_kernels {
+    static void f32(const f32_rows_args& a) noexcept;
+    static void pairs(const int_rows_args<std::uint8_t>& a) noexcept;
+    static void pairs(const int_rows_args<std::int8_t>& a) noexcept;
+    static void wide(const int_rows_args<std::uint8_t>& a) noexcept;
+    static void wide(const int_rows_args<std::int8_t>& a) noexcept;
+    static void wide(const int_rows_args<std::uint16_t>& a) noexcept;
+    /// Copies `rows` input-major rows of `cols` (a multiple of col_step) 8-bit weights, permuting
+    /// each chunk for pairs(); src and dst rows are ld apart.
+    static void pack_pairs(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept;
+
+private:
+    template <int R>
+    static void f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y) noexcept;
+    template <int P, class Wt>
+    static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
+                            index_t sign_bit) noexcept;
+    template <int R, class Wt>
+    static void wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
+                           index_t sign_bit) noexcept;
+    template <class Wt>
+    static void pairs_any(const int_rows_args<Wt>& a) noexcept;
+    template <class Wt>
+    static void wide_any(const int_rows_args<Wt>& a) noexcept;
+    template <class Wt>
+    static void scalar_int(const int_rows_args<Wt>& a, bool paired) noexcept;
+};
+
+// ---- fp32 ---------------------------------------------------------------------------------------
+
+template <class Arch>
+template <int R>
+void rows_kernels<Arch>::f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t V = static_cast<index_t>(simd::lanes_of<float, Arch>());
+    if (a.batch == 1) {
+        B xr[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) xr[r] = B(x[r]);
+        for (index_t c = a.col_begin; c < a.col_end; c += 2 * V) {
+            B acc0 = B::load_unaligned(y + c), acc1 = B::load_unaligned(y + c + V);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                acc0 = simd::fma(xr[r], B::load_unaligned(w[r] + c), acc0);
+                acc1 = simd::fma(xr[r], B::load_unaligned(w[r] + c + V), acc1);
+            }
+            acc0.store_unaligned(y + c);
+            acc1.store_unaligned(y + c + V);
+        }
+        return;
+    }
+    for (index_t c = a.col_begin; c < a.col_end; c += V) {
+        B wv[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) wv[r] = B::load_unaligned(w[r] + c);
+        for (index_t s = 0; s < a.batch; ++s) {
+            float* ys = y + s * a.ldy + c;
+            B acc = B::load_unaligned(ys);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) acc = simd::fma(B(x[r * a.batch + s]), wv[r], acc);
+            acc.store_unaligned(ys);
+        }
+    }
+}
+
+template <class Arch>
+void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
+{
+    const row_groups& g = a.groups;
+    index_t e = 0;
+    for (index_t gi = 0; gi < g.count; ++gi) {
+        const index_t e1 = g.end[gi];
+        const float* w[max_group];
+        for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+        const float* x = a.x + e * a.batch;
+        float* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
+        switch (e1 - e) {
+        case 1: f32_group<1>(w, x, a, y); break;
+        case 2: f32_group<2>(w, x, a, y); break;
+        case 3: f32_group<3>(w, x, a, y); break;
+        case 4: f32_group<4>(w, x, a, y); break;
+        case 5: f32_group<5>(w, x, a, y); break;
+        case 6: f32_group<6>(w, x, a, y); break;
+        case 7: f32_group<7>(w, x, a, y); break;
+        case 8: f32_group<8>(w, x, a, y); break;
+        default: break;
+        }
+        e = e1;
+    }
+}
+
+// ---- integer, scalar arch -------------------------------------------------------------------------
+
+template <class Arch>
+template <class Wt>
+void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noexcept
+{
+    const row_groups& g = a.groups;
+    index_t e = 0;
+    for (index_t gi = 0; gi < g.count; ++gi) {
+        const index_t e1 = g.end[gi];
+        std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
+        for (index_t s = 0; s < a.batch; ++s)
+            for (index_t c = a.col_begin; c < a.col_end; ++c) {
+                std::uint32_t sum = 0;
+                for (index_t i = e; i < e1; ++i) {
+                    const std::int32_t xv = paired ? a.x[(i / 2) * a.batch + s] : a.x[i * a.batch + s];
+                    const std::uint32_t xi = paired ? ((i & 1) ? std::uint32_t(xv) >> 16 : std::uint32_t(xv) & 0xffffu)
+                                                    : std::uint32_t(xv);
+                    sum += xi * static_cast<std::uint32_t>(static_cast<std::int32_t>(a.w[static_cast<index_t>(g.rows[i]) * a.ldw + c]));
+                }
+                if (a.signs) {
+                    const index_t bit = g.sign_offset[gi] + c;
+                    if ((a.signs[bit >> 6] >> (bit & 63)) & 1u) sum = 0u - sum;
+                }
+                std::int32_t& out = y[s * a.ldy + c];
+                out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) + sum);
+            }
+        e = e1;
+    }
+}
+
+// ---- integer pairs (int16 products) ----------------------------------------------------------------
+
+template <class Arch>
+template <int P, class Wt>
+void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
+                                     std::int32_t* y, index_t sign_bit) noexcept
+{
+    using I16 = simd::batch<std::int16_t, Arch>;
+    using I32 = simd::batch<std::int32_t, Arch>;
+    constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
+    const bool signed_group = a.signs != nullptr;
+    auto masks = [&](index_t c, I32& lo, I32& hi) {
+        const index_t bit = sign_bit + c;
+        const std::uint64_t word = a.signs[bit >> 6] >> (bit & 63);
+        lo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
+        hi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
+    };
+    if (a.batch == 1) {
+        I32 xp[P];
+#pragma GCC unroll 4
+        for (int p = 0; p < P; ++p) xp[p] = I32(x[p]);
+        for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
+            I32 lo(0), hi(0);
+#pragma GCC unroll 4
+            for (int p = 0; p < P; ++p) {
+                I16 plo, phi;
+                simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c),
+                                           simd::load_widen_i16<Arch>(w[2 * p + 1] + c), plo, phi);
+                lo = lo + simd::dot2<Arch>(plo, xp[p]);
+                hi = hi + simd::dot2<Arch>(phi, xp[p]);
+            }
+            if (signed_group) {
+                I32 mlo, mhi;
+                masks(c, mlo, mhi);
+                lo = simd::apply_sign_mask<Arch>(lo, mlo);
+                hi = simd::apply_sign_mask<Arch>(hi, mhi);
+            }
+            (I32::load_unaligned(y + c) + lo).store_unaligned(y + c);
+            (I32::load_unaligned(y + c + L) + hi).store_unaligned(y + c + L);
+        }
+        return;
+    }
+    for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
+        I16 plo[P], phi[P];
+#pragma GCC unroll 4
+        for (int p = 0; p < P; ++p)
+            simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c), simd::load_widen_i16<Arch>(w[2 * p + 1] + c),
+                                       plo[p], phi[p]);
+        I32 mlo(0), mhi(0);
+        if (signed_group) masks(c, mlo, mhi);
+        for (index_t s = 0; s < a.batch; ++s) {
+            I32 lo(0), hi(0);
+#pragma GCC unroll 4
+            for (int p = 0; p < P; ++p) {
+                const I32 xv(x[p * a.batch + s]);
+                lo = lo + simd::dot2<Arch>(plo[p], xv);
+                hi = hi + simd::dot2<Arch>(phi[p], xv);
+            }
+            if (signed_group) {
+                lo = simd::apply_sign_mask<Arch>(lo, mlo);
+                hi = simd::apply_sign_mask<Arch>(hi, mhi);
+            }
+            std::int32_t* ys = y + s * a.ldy + c;
+            (I32::load_unaligned(ys) + lo).store_unaligned(ys);
+            (I32::load_unaligned(ys + L) + hi).store_unaligned(ys + L);
+        }
+    }
+}
+
+template <class Arch>
+template <class Wt>
+void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
+{
+    if constexpr (Arch::id == simd::arch_id::scalar) {
+        scalar_int(a, true);
+    } else {
+        const row_groups& g = a.groups;
+        index_t e = 0;
+        for (index_t gi = 0; gi < g.count; ++gi) {
+            const index_t e1 = g.end[gi];
+            const Wt* w[max_group];
+            for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+            const std::int32_t* x = a.x + (e / 2) * a.batch;
+            std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
+            const index_t sb = a.signs ? g.sign_offset[gi] : 0;
+            switch ((e1 - e) / 2) {
+            case 1: pairs_group<1>(w, x, a, y, sb); break;
+            case 2: pairs_group<2>(w, x, a, y, sb); break;
+            case 3: pairs_group<3>(w, x, a, y, sb); break;
+            case 4: pairs_group<4>(w, x, a, y, sb); break;
+            default: break;
+            }
+            e = e1;
+        }
+    }
+}
+
+template <class Arch>
+void rows_kernels<Arch>::pairs(const int_rows_args<std::uint8_t>& a) noexcept
+{
+    pairs_any(a);
+}
+
+template <class Arch>
+void rows_kernels<Arch>::pairs(const int_rows_args<std::int8_t>& a) noexcept
+{
+    pairs_any(a);
+}
+
+template <class Arch>
+void rows_kernels<Arch>::pack_pairs(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept
+{
+    constexpr index_t C = static_cast<index_t>(simd::lanes_of<std::int16_t, Arch>());  // chunk: 2L columns
+    for (index_t r = 0; r < rows; ++r)
+        for (index_t c = 0; c < cols; c += C)
+            for (index_t p = 0; p < C; ++p) dst[r * ld + c + p] = src[r * ld + c + simd::dot2_output_of_position<Arch>(p)];
+}
+
+// ---- integer wide (int32 products) -----------------------------------------------------------------
+
+template <class Arch>
+template <int R, class Wt>
+void rows_kernels<Arch>::wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
+                                    std::int32_t* y, index_t sign_bit) noexcept
+{
+    using I32 = simd::batch<std::int32_t, Arch>;
+    constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
+    for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
+        I32 mlo(0), mhi(0);
+        if (a.signs) {
+            const index_t bit = sign_bit + c;
+            const std::uint64_t word = a.signs[bit >> 6] >> (bit & 63);
+            mlo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
+            mhi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
+        }
+        I32 wlo[R], whi[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            wlo[r] = simd::load_widen_i32<Arch>(w[r] + c);
+            whi[r] = simd::load_widen_i32<Arch>(w[r] + c + L);
+        }
+        for (index_t s = 0; s < a.batch; ++s) {
+            I32 lo(0), hi(0);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const I32 xv(x[r * a.batch + s]);
+                lo = lo + wlo[r] * xv;
+                hi = hi + whi[r] * xv;
+            }
+            if (a.signs) {
+                lo = simd::apply_sign_mask<Arch>(lo, mlo);
+                hi = simd::apply_sign_mask<Arch>(hi, mhi);
+            }
+            std::int32_t* ys = y + s * a.ldy + c;
+            (I32::load_unaligned(ys) + lo).store_unaligned(ys);
+            (I32::load_unaligned(ys + L) + hi).store_unaligned(ys + L);
+        }
+    }
+}
+
+template <class Arch>
+template <class Wt>
+void rows_kernels<Arch>::wide_any(const int_rows_args<Wt>& a) noexcept
+{
+    if constexpr (Arch::id == simd::arch_id::scalar) {
+        scalar_int(a, false);
+    } else {
+        const row_groups& g = a.groups;
+        index_t e = 0;
+        for (index_t gi = 0; gi < g.count; ++gi) {
+            const index_t e1 = g.end[gi];
+            const Wt* w[max_group];
+            for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+            const std::int32_t* x = a.x + e * a.batch;
+            std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
+            const index_t sb = a.signs ? g.sign_offset[gi] : 0;
+            switch (e1 - e) {
+            case 1: wide_group<1>(w, x, a, y, sb); break;
+            case 2: wide_group<2>(w, x, a, y, sb); break;
+            case 3: wide_group<3>(w, x, a, y, sb); break;
+            case 4: wide_group<4>(w, x, a, y, sb); break;
+            case 5: wide_group<5>(w, x, a, y, sb); break;
+            case 6: wide_group<6>(w, x, a, y, sb); break;
+            case 7: wide_group<7>(w, x, a, y, sb); break;
+            case 8: wide_group<8>(w, x, a, y, sb); break;
+            default: break;
+            }
+            e = e1;
+        }
+    }
+}
+
+template <class Arch>
+void rows_kernels<Arch>::wide(const int_rows_args<std::uint8_t>& a) noexcept
+{
+    wide_any(a);
+}
+template <class Arch>
+void rows_kernels<Arch>::wide(const int_rows_args<std::int8_t>& a) noexcept
+{
+    wide_any(a);
+}
+template <class Arch>
+void rows_kernels<Arch>::wide(const int_rows_args<std::uint16_t>& a) noexcept
+{
+    wide_any(a);
+}
+
+} // namespace zeroskip
+} // namespace finegrain
+
+FINEGRAIN_EXTERN_KERNELS(::finegrain::zeroskip::rows_kernels)

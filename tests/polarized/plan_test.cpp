@@ -1,0 +1,196 @@
+// Polarized plans (fp32 and integer GEMM, conv through im2col in both unroll orders, partial
+// sums) against the scalar references, on every arch.
+#include <cstdint>
+#include <vector>
+
+#include "finegrain/polarized/plan.hpp"
+#include "finegrain/ref/conv2d.hpp"
+#include "finegrain/ref/polarized.hpp"
+#include "support/testing.hpp"
+#include "zeroskip/zeroskip_support.hpp"
+
+using namespace finegrain;
+using namespace finegrain::polarized;
+using fgtest::random_floats;
+
+namespace {
+
+template <class U>
+polarized_matrix<U> quantized(const polarized_matrix<float>& pm, int bits)
+{
+    return quantize<U>(pm, bits, scale_mode::per_output);
+}
+
+// Integer conv reference: out[b][o][y][x] = sum_{c,i,j} sign * q * in, in 64 bits.
+template <class U, class X>
+void int_conv_ref(const polarized_matrix<U>& q, const conv2d_shape& s, const std::vector<X>& in, std::vector<std::int64_t>& out)
+{
+    const conv_geometry g = q.geometry();
+    const index_t oh = s.out_height(), ow = s.out_width();
+    out.assign(std::size_t(s.output_dims().size()), 0);
+    for (index_t b = 0; b < s.batch; ++b)
+        for (index_t o = 0; o < s.out_channels; ++o)
+            for (index_t y = 0; y < oh; ++y)
+                for (index_t x = 0; x < ow; ++x) {
+                    std::int64_t acc = 0;
+                    for (index_t c = 0; c < s.in_channels; ++c)
+                        for (index_t i = 0; i < s.kernel_h; ++i)
+                            for (index_t j = 0; j < s.kernel_w; ++j) {
+                                const index_t iy = y * s.stride_h + i - s.pad_h, ix = x * s.stride_w + j - s.pad_w;
+                                if (iy < 0 || iy >= s.in_height || ix < 0 || ix >= s.in_width) continue;
+                                const index_t k = g.index(q.order(), c, i, j);
+                                const std::int64_t v = std::int64_t(q.magnitude(o, k)) *
+                                                       std::int64_t(in[std::size_t(((b * s.in_channels + c) * s.in_height + iy) * s.in_width + ix)]);
+                                acc += q.negative(o, k / q.fragment()) ? -v : v;
+                            }
+                    out[std::size_t(((b * s.out_channels + o) * oh + y) * ow + x)] = acc;
+                }
+}
+
+} // namespace
+
+TEST_CASE("polarized fp32 gemm and conv plans match the reference on every arch")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        std::uint32_t seed = 3;
+        for (index_t n : {1, 7, 33})
+            for (index_t m : {1, 4, 9, 64}) {
+                CAPTURE(n);
+                CAPTURE(m);
+                const index_t outs = 21, k = 50;
+                const auto pm = fgtest::random_polarized(outs, k, m, seed++);
+                const auto x = random_floats(std::size_t(k * n), seed++);
+                const auto bias = random_floats(std::size_t(outs), seed++);
+                std::vector<float> want(std::size_t(outs * n)), got(want.size());
+                ref::polarized_gemm(pm, {x.data(), k, n}, {want.data(), outs, n}, bias.data(), activation::relu6);
+                dense::gemm_options opt;
+                opt.bias = bias.data();
+                opt.act = activation::relu6;
+                polarized::gemm_plan<float> plan(pm, n, opt);
+                CHECK(plan.arch() == A::id);
+                CHECK(std::string(plan.kernel_name()).find("_polarized") != std::string::npos);
+                plan.run({x.data(), k, n}, {got.data(), outs, n});
+                fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 1, 1), plan.kernel_name());
+            }
+        for (unroll_order order : {unroll_order::channel_major, unroll_order::position_major})
+            for (index_t m : {3, 8, 9}) {
+                CAPTURE(to_string(order));
+                CAPTURE(m);
+                const auto s = conv2d_shape::square(2, 6, 10, 7, 3, 1, 1);
+                auto w = random_floats(std::size_t(s.weight_dims().size()), seed++);
+                project_conv(tensor4_view<float>(w.data(), s.weight_dims()), m, order);
+                const auto pm = pack_conv(tensor4_view<const float>(w.data(), s.weight_dims()), m, order);
+                const auto in = fgtest::relu_like<float>(std::size_t(s.input_dims().size()), 0.5, seed++, 1.0);
+                std::vector<float> want(std::size_t(s.output_dims().size())), got(want.size());
+                ref::conv2d(s, tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<const float>(w.data(), s.weight_dims()),
+                            nullptr, tensor4_view<float>(want.data(), s.output_dims()));
+                polarized::conv2d_plan<float> plan(pm, s);
+                plan.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(got.data(), s.output_dims()));
+                fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(s.taps(), 1, 1), plan.kernel_name());
+            }
+    });
+}
+
+TEST_CASE("polarized integer gemm (batch 1..64) and conv plans are exact on every arch")
+{
+    fgtest::for_each_runnable_arch([](auto) {
+        std::uint32_t seed = 11;
+        for (index_t b : {1, 2, 9, 64})
+            for (index_t m : {1, 5, 8, 16, 128}) {
+                CAPTURE(b);
+                CAPTURE(m);
+                const index_t n = 40, k = 70;
+                const auto pm = fgtest::random_polarized(n, k, m, seed++);
+                const auto q8 = quantized<std::uint8_t>(pm, 8);
+                const auto q16 = quantized<std::uint16_t>(pm, 14);
+                const auto x8 = fgtest::relu_like<std::uint8_t>(std::size_t(k * b), 0.3, seed++, 255);
+                const auto x16 = fgtest::relu_like<std::uint16_t>(std::size_t(k * b), 0.3, seed++, 8000);
+                std::vector<std::int64_t> want(std::size_t(n * b));
+                std::vector<std::int32_t> got(want.size());
+                auto check = [&](const auto& q, const auto& x) {
+                    using X = typename std::decay_t<decltype(x)>::value_type;
+                    ref::polarized_gemm_int(q, matrix_view<const X>(x.data(), k, b), matrix_view<std::int64_t>(want.data(), n, b));
+                    polarized::int_gemm_plan<X> plan(q, b);
+                    plan.run(matrix_view<const X>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+                    INFO(plan.kernel_name());
+                    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+                };
+                check(q8, x8);
+                check(q16, x8);
+                check(quantized<std::uint8_t>(pm, 6), x16);
+            }
+        for (unroll_order order : {unroll_order::channel_major, unroll_order::position_major}) {
+            CAPTURE(to_string(order));
+            const auto s = conv2d_shape::square(1, 5, 9, 11, 3, 2, 1);  // 36 output pixels: one partial block
+            auto w = random_floats(std::size_t(s.weight_dims().size()), seed++);
+            project_conv(tensor4_view<float>(w.data(), s.weight_dims()), 4, order);
+            const auto q = quantized<std::uint8_t>(pack_conv(tensor4_view<const float>(w.data(), s.weight_dims()), 4, order), 7);
+            const auto in = fgtest::relu_like<std::uint8_t>(std::size_t(s.input_dims().size()), 0.5, seed++, 255);
+            std::vector<std::int64_t> want;
+            int_conv_ref(q, s, in, want);
+            std::vector<std::int32_t> got(want.size());
+            polarized::int_conv2d_plan<std::uint8_t> plan(q, s);
+            plan.run(tensor4_view<const std::uint8_t>(in.data(), s.input_dims()),
+                     tensor4_view<std::int32_t>(got.data(), s.output_dims()));
+            for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+        }
+        // 64 < pixels: two blocks (a full one and a partial one).
+        const auto s = conv2d_shape::square(1, 3, 4, 10, 3, 1, 1);
+        auto w = random_floats(std::size_t(s.weight_dims().size()), 5);
+        project_conv(tensor4_view<float>(w.data(), s.weight_dims()), 9, unroll_order::channel_major);
+        const auto q = quantized<std::uint16_t>(pack_conv(tensor4_view<const float>(w.data(), s.weight_dims()), 9, unroll_order::channel_major), 9);
+        const auto in = fgtest::relu_like<std::uint8_t>(std::size_t(s.input_dims().size()), 0.2, 6, 255);
+        std::vector<std::int64_t> want;
+        int_conv_ref(q, s, in, want);
+        std::vector<std::int32_t> got(want.size());
+        polarized::int_conv2d_plan<std::uint8_t>(q, s).run(tensor4_view<const std::uint8_t>(in.data(), s.input_dims()),
+                                                          tensor4_view<std::int32_t>(got.data(), s.output_dims()));
+        for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+    });
+}
+
+TEST_CASE("polarized partial sums: what the ADCs see, every fragment size, every arch")
+{
+    fgtest::for_each_runnable_arch([](auto) {
+        std::uint32_t seed = 21;
+        for (index_t m : {1, 3, 4, 8, 16, 31, 128, 300})
+            for (double z : {0.0, 0.7, 1.0}) {
+                CAPTURE(m);
+                CAPTURE(z);
+                const index_t n = 37, k = 150;
+                const auto pm = fgtest::random_polarized(n, k, m, seed++);
+                const index_t frags = pm.fragments_per_output();
+                {
+                    const auto x = fgtest::relu_like<float>(std::size_t(k), z, seed++, 1.0, true);
+                    std::vector<double> want(std::size_t(frags * n));
+                    std::vector<float> got(want.size(), -1.0f);
+                    ref::fragment_partial_sums(pm, x.data(), want.data());
+                    polarized::partial_sums_plan<float> plan(pm);
+                    CHECK(plan.fragments() == frags);
+                    plan.run(x.data(), got.data());
+                    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+                }
+                auto check_int = [&](const auto& q, const auto& x) {
+                    using X = typename std::decay_t<decltype(x)>::value_type;
+                    using U = typename std::decay_t<decltype(q)>::value_type;
+                    std::vector<std::uint64_t> want(std::size_t(frags * n));
+                    std::vector<std::uint32_t> got(want.size(), 7);
+                    ref::fragment_partial_sums(q, x.data(), want.data());
+                    polarized::partial_sums_plan<U, X> plan(q);
+                    plan.run(x.data(), got.data());
+                    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::uint64_t(got[i]) == want[i]);
+                };
+                check_int(quantized<std::uint8_t>(pm, 8), fgtest::relu_like<std::uint8_t>(std::size_t(k), z, seed++, 255));
+                check_int(quantized<std::uint8_t>(pm, 2), fgtest::relu_like<std::uint16_t>(std::size_t(k), z, seed++, 65535));
+                check_int(quantized<std::uint16_t>(pm, 16), fgtest::relu_like<std::uint8_t>(std::size_t(k), z, seed++, 255));
+            }
+    });
+    // m * max(x) * max(q) must fit uint32.
+    const auto q = quantize<std::uint16_t>(fgtest::random_polarized(3, 10, 2, 1), 16, scale_mode::per_layer);
+    CHECK_THROWS_WITH_AS((polarized::partial_sums_plan<std::uint16_t, std::uint16_t>(q)), doctest::Contains("m = 2"),
+                         finegrain::error);
+    const auto conv_pm = fgtest::random_polarized(4, 27, 9, 2);
+    CHECK_THROWS_WITH_AS(polarized::conv2d_plan<float>(conv_pm, conv2d_shape::square(1, 3, 4, 8, 3)),
+                         doctest::Contains("weights.geometry"), finegrain::error);
+}

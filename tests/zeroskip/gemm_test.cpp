@@ -1,0 +1,202 @@
+// Zero-skip GEMV / small-batch GEMM (fp32 and integer, dense and polarized weights) against the
+// scalar references, on every arch.
+#include <cstdint>
+#include <vector>
+
+#include "finegrain/ref/gemm.hpp"
+#include "finegrain/ref/polarized.hpp"
+#include "finegrain/zeroskip/gemm_plan.hpp"
+#include "finegrain/zeroskip/int_gemm_plan.hpp"
+#include "support/testing.hpp"
+#include "zeroskip/zeroskip_support.hpp"
+
+using namespace finegrain;
+using fgtest::random_floats;
+
+namespace {
+
+index_t nonzero_rows(const std::vector<float>& x, index_t k, index_t b)
+{
+    index_t n = 0;
+    for (index_t i = 0; i < k; ++i) {
+        bool any = false;
+        for (index_t s = 0; s < b; ++s) any = any || x[std::size_t(i * b + s)] != 0;
+        n += any;
+    }
+    return n;
+}
+
+void check_f32(index_t n, index_t k, index_t b, double zeros, index_t m, executor* pool, std::uint32_t seed)
+{
+    CAPTURE(n);
+    CAPTURE(k);
+    CAPTURE(b);
+    CAPTURE(zeros);
+    CAPTURE(m);
+    const auto x = fgtest::relu_like<float>(std::size_t(k * b), zeros, seed, 2.0, seed % 2 == 0);
+    const auto bias = random_floats(std::size_t(n), seed + 1);
+    zeroskip::gemm_options opt;
+    opt.bias = bias.data();
+    opt.act = activation::relu;
+    opt.pool = pool;
+    std::vector<float> want(std::size_t(n * b)), got(std::size_t(n * b), -9.0f);
+    if (m == 0) {
+        const auto w = random_floats(std::size_t(n * k), seed + 2);
+        ref::gemm({w.data(), n, k}, {x.data(), k, b}, {want.data(), n, b}, bias.data(), activation::relu);
+        zeroskip::gemm_plan<float> plan(matrix_view<const float>(w.data(), n, k), b, opt);
+        plan.run({x.data(), k, b}, {got.data(), n, b});
+        CHECK(plan.rows_run() == nonzero_rows(x, k, b));
+        fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 2, 1), plan.kernel_name());
+    } else {
+        const auto pm = fgtest::random_polarized(n, k, m, seed + 2);
+        ref::polarized_gemm(pm, {x.data(), k, b}, {want.data(), n, b}, bias.data(), activation::relu);
+        zeroskip::gemm_plan<float> plan(pm, b, opt);
+        plan.run({x.data(), k, b}, {got.data(), n, b});
+        fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 2, 1), plan.kernel_name());
+    }
+}
+
+template <class X, class MakeWeights>
+void check_int(index_t n, index_t k, index_t b, double zeros, bool skip, std::uint32_t seed, MakeWeights make)
+{
+    CAPTURE(n);
+    CAPTURE(k);
+    CAPTURE(b);
+    CAPTURE(zeros);
+    CAPTURE(skip);
+    const double xmax = sizeof(X) == 1 ? 255.0 : 65535.0;
+    const auto x = fgtest::relu_like<X>(std::size_t(k * b), zeros, seed, xmax, seed % 2 == 1);
+    std::vector<std::int64_t> want(std::size_t(n * b));
+    std::vector<std::int32_t> got(std::size_t(n * b), -9);
+    zeroskip::gemm_options opt;
+    opt.skip_zeros = skip;
+    make([&](const auto& plan_from, auto reference) {
+        zeroskip::int_gemm_plan<X> plan(plan_from, b, opt);
+        reference(matrix_view<const X>(x.data(), k, b), matrix_view<std::int64_t>(want.data(), n, b));
+        plan.run(matrix_view<const X>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+        INFO(plan.kernel_name());
+        for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+    });
+}
+
+// Random dense int8 / polarized integer weights for check_int.
+template <class U>
+polarized::polarized_matrix<U> random_int_polarized(index_t n, index_t k, index_t m, int bits, std::uint32_t seed)
+{
+    return polarized::quantize<U>(fgtest::random_polarized(n, k, m, seed), bits, polarized::scale_mode::per_output);
+}
+
+template <class X>
+void int_battery(std::uint32_t& seed)
+{
+    for (index_t n : {1, 17, 64, 100})
+        for (index_t k : {1, 6, 33})
+            for (index_t b : {1, 3})
+                for (double z : {0.0, 0.6, 1.0}) {
+                    std::vector<std::int8_t> w8(std::size_t(n * k));
+                    std::mt19937 rng(seed);
+                    for (auto& v : w8) v = static_cast<std::int8_t>(int(rng() % 256) - 128);
+                    check_int<X>(n, k, b, z, true, seed++, [&](auto&& go) {
+                        go(matrix_view<const std::int8_t>(w8.data(), n, k), [&](auto xv, auto yv) {
+                            ref::gemm_int(matrix_view<const std::int8_t>(w8.data(), n, k), xv, yv);
+                        });
+                    });
+                    for (index_t m : {1, 3, 8, 40}) {
+                        const int bits8 = sizeof(X) == 1 ? 8 : 4;
+                        const auto q8 = random_int_polarized<std::uint8_t>(n, k, m, bits8, seed);
+                        const auto q16 = random_int_polarized<std::uint16_t>(n, k, m, sizeof(X) == 1 ? 12 : 4, seed + 1);
+                        check_int<X>(n, k, b, z, m != 3, seed++, [&](auto&& go) {
+                            go(q8, [&](auto xv, auto yv) { ref::polarized_gemm_int(q8, xv, yv); });
+                            go(q16, [&](auto xv, auto yv) { ref::polarized_gemm_int(q16, xv, yv); });
+                        });
+                    }
+                }
+}
+
+} // namespace
+
+TEST_CASE("zeroskip fp32 gemm plan matches the reference on every arch")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        std::uint32_t seed = 1;
+        SUBCASE("dense weights, edge battery")
+        {
+            for (index_t n : {1, 5, 63, 64, 65, 130})
+                for (index_t k : {1, 7, 33})
+                    for (index_t b : {1, 3, 16})
+                        for (double z : {0.0, 0.5, 0.9, 1.0}) check_f32(n, k, b, z, 0, nullptr, seed++);
+        }
+        SUBCASE("polarized weights, fragments of every size")
+        {
+            for (index_t m : {1, 2, 3, 4, 8, 9, 16, 32, 64, 128, 500})
+                for (index_t b : {1, 5}) check_f32(70, 130, b, 0.7, m, nullptr, seed++);
+        }
+        SUBCASE("threads, batch 64")
+        {
+            thread_pool pool(3);
+            check_f32(300, 90, 1, 0.7, 0, &pool, 41);
+            check_f32(70, 40, 2, 0.5, 8, &pool, 42);
+            check_f32(40, 20, 64, 0.9, 0, nullptr, 43);
+        }
+        const std::vector<float> w(12, 1.0f);
+        zeroskip::gemm_plan<float> plan(matrix_view<const float>(w.data(), 3, 4), 1);
+        CHECK(plan.arch() == A::id);
+        CHECK(std::string(plan.kernel_name()).find(std::string("__") + A::name) != std::string::npos);
+    });
+}
+
+TEST_CASE("zeroskip integer gemm plan is exact on every arch")
+{
+    fgtest::for_each_runnable_arch([](auto) {
+        std::uint32_t seed = 7;
+        SUBCASE("uint8 inputs") { int_battery<std::uint8_t>(seed); }
+        SUBCASE("uint16 inputs") { int_battery<std::uint16_t>(seed); }
+    });
+}
+
+TEST_CASE("zeroskip integer overflow edges: K = 4096 of max inputs x max magnitudes fits int32")
+{
+    fgtest::for_each_runnable_arch([](auto) {
+        const index_t n = 70, k = 4096, m = 8;
+        std::vector<std::uint8_t> mags(std::size_t(n * k), 255), neg(std::size_t(n * (k / m)));
+        for (std::size_t i = 0; i < neg.size(); ++i) neg[i] = (i % 3 == 0 || i / 512 == 2) ? 1 : 0;  // output 2: all negative
+        const float one = 1.0f;
+        const polarized::polarized_matrix<std::uint8_t> q(n, polarized::conv_geometry::fully_connected(k), m,
+                                                          polarized::unroll_order::channel_major, 8, mags.data(), neg.data(),
+                                                          polarized::scale_mode::per_layer, &one);
+        const std::vector<std::uint8_t> x(std::size_t(k), 255);
+        std::vector<std::int64_t> want(static_cast<std::size_t>(n));
+        std::vector<std::int32_t> got(static_cast<std::size_t>(n));
+        ref::polarized_gemm_int(q, matrix_view<const std::uint8_t>(x.data(), k, 1), matrix_view<std::int64_t>(want.data(), n, 1));
+        zeroskip::int_gemm_plan<std::uint8_t> plan(q, 1);
+        plan.run(x.data(), got.data());
+        CHECK(want[2] == -std::int64_t(4096) * 255 * 255);
+        for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
+        // Dense int8: -128 * 255 * 4096 is the most negative sum.
+        std::vector<std::int8_t> w8(std::size_t(n * k), -128);
+        zeroskip::int_gemm_plan<std::uint8_t> dense(matrix_view<const std::int8_t>(w8.data(), n, k), 1);
+        dense.run(x.data(), got.data());
+        CHECK(got[0] == -128 * 255 * 4096);
+    });
+    // uint16 inputs x 8-bit magnitudes: K = 128 fits, 129 does not.
+    const auto pm = fgtest::random_polarized(2, 129, 8, 3);
+    const auto q129 = polarized::quantize<std::uint8_t>(pm, 8, polarized::scale_mode::per_layer);
+    CHECK_THROWS_WITH_AS(zeroskip::int_gemm_plan<std::uint16_t>(q129, 1), doctest::Contains("weights.cols = 129"),
+                         finegrain::error);
+    const auto q128 = polarized::quantize<std::uint8_t>(fgtest::random_polarized(2, 128, 8, 3), 8, polarized::scale_mode::per_layer);
+    CHECK_NOTHROW(zeroskip::int_gemm_plan<std::uint16_t>(q128, 1));
+}
+
+TEST_CASE("zeroskip plans reject bad shapes")
+{
+    std::vector<float> w(12, 1.0f), x(8), y(6);
+    CHECK_THROWS_WITH_AS(zeroskip::gemm_plan<float>(matrix_view<const float>(w.data(), 3, 4), 0), doctest::Contains("batch = 0"),
+                         finegrain::error);
+    CHECK_THROWS_WITH_AS(zeroskip::gemm_plan<float>(matrix_view<const float>(w.data(), 3, 4), 65), doctest::Contains("batch = 65"),
+                         finegrain::error);
+    zeroskip::gemm_plan<float> plan(matrix_view<const float>(w.data(), 3, 4), 2);
+    CHECK_THROWS_WITH_AS(plan.run({x.data(), 2, 4}, {y.data(), 3, 2}), doctest::Contains("x.rows = 2"), finegrain::error);
+    CHECK_THROWS_WITH_AS(plan.run({x.data(), 4, 2}, {y.data(), 2, 3}), doctest::Contains("y.rows = 2"), finegrain::error);
+    CHECK_THROWS_WITH_AS(plan.run(x.data(), y.data()), doctest::Contains("batch = 2"), finegrain::error);
+}
