@@ -6,5 +6,6 @@
 #include "finegrain/pattern/kernels.hpp"
 #include "finegrain/block/kernels.hpp"
 #include "finegrain/zeroskip/rows_kernels.hpp"
+#include "finegrain/crossbar/kernels.hpp"
 #include "finegrain/zeroskip/stats_kernels.hpp"
 #include "finegrain/zeroskip/conv3x3_kernels.hpp"

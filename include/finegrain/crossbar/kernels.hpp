@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// The crossbar model's SIMD kernels, templated on the architecture tag.
+//
+// crossbar_kernels<Arch>::column_sums_u8 / _u16 / _i32
+//   Computes: for every column c of [col_begin, col_end) of a programmed layer and every input
+//             cycle t, the ADC codes of all fragments, signed and summed:
+//               out[c] += sum_f sum_{t runs in f} sign(f, c) adc(P(f, t, c)) 2^(t d)
+//             P(f, t, c) = sum_r v(t, r) e(r, c) is the fragment's analog column sum (v = input
+//             slice, e = effective level, fixed point), adc(P) = min(max((P + round) >> shift, 0), max).
+//             This is the same per-(input slice, weight slice, fragment) sum, conversion and
+//             shift-and-add as ref::crossbar_mvm, bit for bit; the plan adds the flip and offset
+//             terms (unit columns) and the slice shifts 2^(s c).
+//   Method:   rows are taken in groups of g (g d <= 4 input bits). Per fragment and column block
+//             the kernel tabulates, per group, the sums of every subset-with-multiplicity of the
+//             group's levels (2^(g d) entries, one add each), so one cycle of a group costs one
+//             vector add: P = sum over groups of table[group][pattern(f, t, group)]. The sign is
+//             applied as (code ^ mask) - mask (mask = all ones to negate); codes are summed per
+//             cycle in narrow lanes (modular) and widened to int32 every `flush_every` fragments,
+//             before |sum| could leave the narrow signed range.
+//   Lanes:    u8 when every P + round fits 8 bits (FORMS: 8 rows x 3 levels), u16 when it fits
+//             16 bits (ISAAC: 128 x 3), i32 otherwise and for fixed-point (non-ideal) levels.
+//   Layouts:  levels [f][group][g][columns] (rows past the fragment are 0); negate [f][columns];
+//             patterns [f][i][group] for the i-th cycle fragment f runs, cycles [f][16], runs [f].
+//             columns is a multiple of the widest vector (64 bytes); blocks are whole vectors.
+//   Scratch:  tables: groups * 2^(g d) * W lanes; accumulators: 16 * W lanes; wide: 16 * W int32.
+//   Preconds: validated by crossbar::fast_engine (g d <= 4, bounds above, cycles <= 16).
+//
+// crossbar_kernels<Arch>::exact_gemv
+//   Computes: y[n] = sum_k w[n][k] x[k] exactly (the crossbar's ideal target and the digital
+//             baseline), int16 weights, inputs as low and high bytes (x = lo + 256 hi, hi may be
+//             absent for inputs < 256), int32 partial sums per byte, int64 result.
+//   Layout:   w packed [block][k/2][NB][2] int16 (NB = 4 vectors of int32 lanes; block stride
+//             k_stride pairs), k padded to even with zeros; x_lo / x_hi as int32 words holding the
+//             pair (x[2j], x[2j+1]) of low / high bytes.
+//   Numerics: |w| <= 32767, k * 255 * 32767 < 2^31 per byte half (k < 257); beyond that the
+//             plan splits k into chunks. The scalar tag runs the same arithmetic lane by lane.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "finegrain/core/index.hpp"
+#include "finegrain/simd/batch.hpp"
+#include "finegrain/simd/extern_kernels.hpp"
+#include "finegrain/simd/int_dot.hpp"
+
+namespace finegrain {
+namespace crossbar {
+
+struct column_sum_args {
+    index_t fragments = 0;
+    index_t groups = 0;          ///< row groups per fragment
+    int group_rows = 0;          ///< g
+    int dac_bits = 1;            ///< d
+    index_t columns = 0;         ///< row length of levels / negate (padded)
+    index_t col_begin = 0, col_end = 0;
+    const void* levels = nullptr;   ///< lane type of the kernel
+    const void* negate = nullptr;   ///< lane type of the kernel: 0 or all ones
+    const std::uint8_t* patterns = nullptr;
+    const std::int8_t* cycles = nullptr;
+    const std::uint8_t* runs = nullptr;
+    std::int32_t adc_round = 0;
+    int adc_shift = 0;
+    std::int32_t adc_max = 0;
+    index_t flush_every = 1;
+    std::int64_t* out = nullptr;   ///< [columns], added to
+    void* scratch = nullptr;       ///< lane type; (groups << (g d)) * W + 16 * W lanes
+    std::int32_t* wide = nullptr;  ///< 16 * W
+};
+
+struct exact_gemv_args {
+    index_t k_pairs = 0;             ///< pairs of k in this call
+    index_t k_stride = 0;            ///< pairs of k between consecutive blocks of w
+    index_t blocks = 0;
+    const std::int16_t* w = nullptr;
+    const std::int32_t* x_lo = nullptr;
+    const std::int32_t* x_hi = nullptr;  ///< null for inputs < 256
+    std::int64_t* y = nullptr;           ///< blocks * block_outputs, added to
+};
+
+template <class Arch>
+struct crossbar_kernels {
+    /// Outputs per exact_gemv block.
+    static constexpr index_t gemv_block = 4 * static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
+    /// Lanes of one column block, per lane type.
+    template <class L>
+    static constexpr index_t lanes() noexcept
+    {
+        return static_cast<index_t>(simd::lanes_of<L, Arch>());
+    }
+
+    static void column_sums_u8(const column_sum_args& a) noexcept;
+    static void column_sums_u16(const column_sum_args& a) noexcept;
+    static void column_sums_i32(const column_sum_args& a) noexcept;
+    static void exact_gemv(const exact_gemv_args& a) noexcept;
+
+private:
+    /// One lane of L with the operations column_sums needs (the scalar tag's vector).
+    template <class L>
+    struct scalar_lane {
+        static constexpr std::size_t size = 1;
+        L v;
+        scalar_lane(L x = 0) : v(x) {}  // NOLINT(google-explicit-constructor): broadcast, as xsimd
+        static scalar_lane load_unaligned(const L* p) { return scalar_lane(*p); }
+        void store_unaligned(L* p) const { *p = v; }
+        friend scalar_lane operator+(scalar_lane a, scalar_lane b) { return scalar_lane(static_cast<L>(a.v + b.v)); }
+        friend scalar_lane operator-(scalar_lane a, scalar_lane b) { return scalar_lane(static_cast<L>(a.v - b.v)); }
+        friend scalar_lane operator^(scalar_lane a, scalar_lane b) { return scalar_lane(static_cast<L>(a.v ^ b.v)); }
+        friend scalar_lane operator>>(scalar_lane a, int s) { return scalar_lane(static_cast<L>(a.v >> s)); }
+    };
+    template <class L>
+    using lane_vector = std::conditional_t<Arch::id == simd::arch_id::scalar, scalar_lane<L>, simd::batch<L, Arch>>;
+    template <class V>
+    static V lane_min(const V& a, const V& b) noexcept
+    {
+        if constexpr (Arch::id == simd::arch_id::scalar) return a.v < b.v ? a : b;
+        else return simd::min(a, b);
+    }
+    template <class V>
+    static V lane_max(const V& a, const V& b) noexcept
+    {
+        if constexpr (Arch::id == simd::arch_id::scalar) return a.v < b.v ? b : a;
+        else return simd::max(a, b);
+    }
+    template <class L>
+    static void column_sums(const column_sum_args& a) noexcept;
+};
+
+template <class Arch>
+template <class L>
+void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
+{
+    using V = lane_vector<L>;
+    using S = std::conditional_t<sizeof(L) == 1, std::int8_t, std::conditional_t<sizeof(L) == 2, std::int16_t, std::int32_t>>;
+    constexpr index_t W = static_cast<index_t>(V::size);
+    const L* levels = static_cast<const L*>(a.levels);
+    const L* negate = static_cast<const L*>(a.negate);
+    L* tables = static_cast<L*>(a.scratch);
+    const int g = a.group_rows, d = a.dac_bits;
+    const index_t entries = index_t(1) << (g * d);
+    L* acc = tables + a.groups * entries * W;  // [16][W]
+    const V round(static_cast<L>(a.adc_round)), top(static_cast<L>(a.adc_max)), zero(L(0));
+    const int shift = a.adc_shift;
+
+    for (index_t c0 = a.col_begin; c0 < a.col_end; c0 += W) {
+        for (index_t i = 0; i < 16 * W; ++i) a.wide[i] = 0;
+        for (index_t i = 0; i < 16 * W; ++i) acc[i] = 0;
+        index_t pending = 0;
+        for (index_t f = 0; f < a.fragments; ++f) {
+            // Tables: entry p of a group = sum_j digit_j(p) * level_j (one add per entry).
+            const L* lv = levels + f * a.groups * g * a.columns + c0;
+            for (index_t gr = 0; gr < a.groups; ++gr) {
+                L* tb = tables + gr * entries * W;
+                zero.store_unaligned(tb);
+                for (index_t p = 1; p < entries; ++p) {
+                    int j = 0;
+                    while (((p >> (j * d)) & ((1 << d) - 1)) == 0) ++j;
+                    const index_t prev = p - (index_t(1) << (j * d));
+                    const V e = V::load_unaligned(tb + prev * W) + V::load_unaligned(lv + (gr * g + j) * a.columns);
+                    e.store_unaligned(tb + p * W);
+                }
+            }
+            const V neg = V::load_unaligned(negate + f * a.columns + c0);
+            const std::uint8_t* pat = a.patterns + f * 16 * a.groups;
+            const int runs = a.runs[f];
+            for (int i = 0; i < runs; ++i) {
+                const int t = a.cycles[f * 16 + i];
+                const std::uint8_t* pt = pat + i * a.groups;
+                V sum = V::load_unaligned(tables + index_t(pt[0]) * W);
+                for (index_t gr = 1; gr < a.groups; ++gr) sum = sum + V::load_unaligned(tables + (gr * entries + pt[gr]) * W);
+                V code = shift ? ((sum + round) >> shift) : sum;
+                if (std::is_signed<L>::value) code = lane_max(code, zero);
+                code = lane_min(code, top);
+                code = (code ^ neg) - neg;
+                (V::load_unaligned(acc + t * W) + code).store_unaligned(acc + t * W);
+            }
+            if (++pending == a.flush_every || f + 1 == a.fragments) {
+                pending = 0;
+                for (index_t i = 0; i < 16 * W; ++i) {
+                    a.wide[i] += static_cast<S>(acc[i]);
+                    acc[i] = 0;
+                }
+            }
+        }
+        for (index_t lane = 0; lane < W; ++lane) {
+            std::int64_t total = 0;
+            for (int t = 0; t < 16; ++t) total += std::int64_t(a.wide[t * W + lane]) << (t * d);
+            a.out[c0 + lane] += total;
+        }
+    }
+}
+
+template <class Arch>
+void crossbar_kernels<Arch>::column_sums_u8(const column_sum_args& a) noexcept
+{
+    column_sums<std::uint8_t>(a);
+}
+template <class Arch>
+void crossbar_kernels<Arch>::column_sums_u16(const column_sum_args& a) noexcept
+{
+    column_sums<std::uint16_t>(a);
+}
+template <class Arch>
+void crossbar_kernels<Arch>::column_sums_i32(const column_sum_args& a) noexcept
+{
+    column_sums<std::int32_t>(a);
+}
+
+template <class Arch>
+void crossbar_kernels<Arch>::exact_gemv(const exact_gemv_args& a) noexcept
+{
+    constexpr index_t NB = gemv_block;
+    if constexpr (Arch::id == simd::arch_id::scalar) {
+        for (index_t b = 0; b < a.blocks; ++b) {
+            const std::int16_t* w = a.w + b * a.k_stride * NB * 2;
+            for (index_t o = 0; o < NB; ++o) {
+                std::int32_t lo = 0, hi = 0;
+                for (index_t j = 0; j < a.k_pairs; ++j) {
+                    const std::int16_t* wp = w + (j * NB + o) * 2;
+                    const std::int32_t xl = a.x_lo[j];
+                    lo += wp[0] * std::int16_t(xl & 0xFFFF) + wp[1] * std::int16_t(xl >> 16);
+                    if (a.x_hi) {
+                        const std::int32_t xh = a.x_hi[j];
+                        hi += wp[0] * std::int16_t(xh & 0xFFFF) + wp[1] * std::int16_t(xh >> 16);
+                    }
+                }
+                a.y[b * NB + o] += std::int64_t(lo) + 256 * std::int64_t(hi);
+            }
+        }
+    } else {
+        using V16 = simd::batch<std::int16_t, Arch>;
+        using V32 = simd::batch<std::int32_t, Arch>;
+        constexpr index_t W16 = static_cast<index_t>(V16::size);
+        constexpr index_t W32 = static_cast<index_t>(V32::size);
+        for (index_t b = 0; b < a.blocks; ++b) {
+            const std::int16_t* w = a.w + b * a.k_stride * NB * 2;
+            V32 l0(0), l1(0), l2(0), l3(0), h0(0), h1(0), h2(0), h3(0);
+            if (a.x_hi) {
+                for (index_t j = 0; j < a.k_pairs; ++j) {
+                    const V16 xl = simd::broadcast_pair_i16<Arch>(a.x_lo[j]);
+                    const V16 xh = simd::broadcast_pair_i16<Arch>(a.x_hi[j]);
+                    const std::int16_t* wp = w + j * NB * 2;
+                    const V16 w0 = V16::load_unaligned(wp), w1 = V16::load_unaligned(wp + W16);
+                    const V16 w2 = V16::load_unaligned(wp + 2 * W16), w3 = V16::load_unaligned(wp + 3 * W16);
+                    l0 = l0 + simd::madd_pairs(w0, xl);
+                    l1 = l1 + simd::madd_pairs(w1, xl);
+                    l2 = l2 + simd::madd_pairs(w2, xl);
+                    l3 = l3 + simd::madd_pairs(w3, xl);
+                    h0 = h0 + simd::madd_pairs(w0, xh);
+                    h1 = h1 + simd::madd_pairs(w1, xh);
+                    h2 = h2 + simd::madd_pairs(w2, xh);
+                    h3 = h3 + simd::madd_pairs(w3, xh);
+                }
+            } else {
+                for (index_t j = 0; j < a.k_pairs; ++j) {
+                    const V16 xl = simd::broadcast_pair_i16<Arch>(a.x_lo[j]);
+                    const std::int16_t* wp = w + j * NB * 2;
+                    l0 = l0 + simd::madd_pairs(V16::load_unaligned(wp), xl);
+                    l1 = l1 + simd::madd_pairs(V16::load_unaligned(wp + W16), xl);
+                    l2 = l2 + simd::madd_pairs(V16::load_unaligned(wp + 2 * W16), xl);
+                    l3 = l3 + simd::madd_pairs(V16::load_unaligned(wp + 3 * W16), xl);
+                }
+            }
+            alignas(64) std::int32_t lo[NB], hi[NB];
+            l0.store_aligned(lo);
+            l1.store_aligned(lo + W32);
+            l2.store_aligned(lo + 2 * W32);
+            l3.store_aligned(lo + 3 * W32);
+            h0.store_aligned(hi);
+            h1.store_aligned(hi + W32);
+            h2.store_aligned(hi + 2 * W32);
+            h3.store_aligned(hi + 3 * W32);
+            for (index_t o = 0; o < NB; ++o) a.y[b * NB + o] += std::int64_t(lo[o]) + 256 * std::int64_t(hi[o]);
+        }
+    }
+}
+
+} // namespace crossbar
+} // namespace finegrain
+
+FINEGRAIN_EXTERN_KERNELS(::finegrain::crossbar::crossbar_kernels)
