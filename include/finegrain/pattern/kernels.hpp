@@ -2,14 +2,14 @@
 // Pattern-sparse 3x3 convolution kernels, templated on the architecture tag.
 //
 // Design (the plan in pattern/plan.hpp sets the stage):
-//   * Flat phase planes. The plan copies each image once into zero-padded "phase planes": for
-//     stride S, plane (a, b) of a channel holds padded-input pixel (S*r + a, S*c + b) at
-//     [r * P + c] (S = 1: one plane; S = 2: four, i.e. deinterleaved rows and columns). Output
-//     pixel (y, x) lives at flat position q = y * P + x, and tap (dy, dx) of every output reads
-//     plane (dy % S, dx % S) at q + (dy / S) * P + dx / S. So a whole output image is one 1-D
-//     loop over q with a constant offset per tap: no bounds checks, no row remainders; only
-//     the columns x >= OW of each flat row are wasted (the plan drops them). For stride 1 and
-//     padding 1 the left and right zero columns are shared (P = W + 1).
+//   * Flat, aligned tap planes. The plan copies each image once into zero-padded planes, one
+//     per (row phase a < S_h, column tap dx < 3): plane (a, dx) holds padded-input pixel
+//     (S_h*r + a, S_w*x + dx) at [r * P + x], with the pitch P = OW rounded up to the lanes.
+//     Output pixel (y, x) lives at flat position q = y * P + x and its tap (dy, dx) reads plane
+//     (dy % S_h, dx) at q + (dy / S_h) * P. So a whole output image is one 1-D loop over q with
+//     a constant offset per tap: no bounds checks, no row remainders, and every tap load is
+//     aligned (no cache-line splits). Stride 2 is deinterleaved by the copy. Columns
+//     x in [OW, P) of each flat row are wasted (the plan drops them).
 //   * Vectorised over output pixels: a register tile is NF filters x V vectors of consecutive
 //     flat outputs. NF > 1 groups filters that share their whole kernel list (same input
 //     channels, same patterns, as grouped projection produces): each input vector is loaded
@@ -31,12 +31,13 @@
 //               out[f][q] (+)= sum over runs, kernels j, taps t of
 //                              w[j][t][f] * input[tap_offsets[pattern][t] + channel_offsets[j] + q]
 //             then, with `epilogue`, out = clamp(out + bias[f], lo, hi).
-//   Layouts:  input = phase planes at the tile's first position; output rows of NF filters,
+//   Layouts:  input = tap planes at the tile's first position; output rows of NF filters,
 //             output_stride floats apart, at the tile's first position, 32/64-byte aligned;
 //             weights per kernel k x NF floats ([t][f]).
 //   Tile:     NF x V vectors of accumulators in registers.
-//   Preconds: vectors is a multiple of V; every input read lies inside the plan's buffer (the
-//             plan pads planes for the over-reads of the wasted positions).
+//   Preconds: every input read lies inside the plan's buffer (the plan pads planes for the
+//             over-reads of the wasted positions). The last vectors % V vectors run as a
+//             tile of that many vectors.
 //   Numerics: fp32 FMA, kernels accumulated in stored order; within c*K*eps*|in|*|w| of ref.
 #pragma once
 
@@ -56,10 +57,10 @@ struct pattern_run {
 };
 
 struct conv3x3_tile_args {
-    const float* input = nullptr;   // phase planes, at the tile's first flat output position
+    const float* input = nullptr;   // tap planes, at the tile's first flat output position
     float* output = nullptr;        // flat output row of the block's first filter, at the tile start
     index_t output_stride = 0;      // floats between the flat rows of consecutive filters
-    index_t vectors = 0;            // vectors of lanes to compute; a multiple of V
+    index_t vectors = 0;            // vectors of lanes to compute
     const pattern_run* runs = nullptr;
     index_t run_count = 0;
     const std::int32_t* channel_offsets = nullptr;  // per kernel: offset of its channel's planes
@@ -82,6 +83,10 @@ struct conv3x3_kernels {
 private:
     template <int NF, int V, int K>
     static void tile(const conv3x3_tile_args& a) noexcept;
+    template <int NF, int V, int K>
+    static void tiles(const conv3x3_tile_args& a, index_t v_begin, index_t v_end) noexcept;
+    template <int NF, int R, int K>
+    static void remainder(const conv3x3_tile_args& a, index_t v_begin, index_t r) noexcept;
     template <int NF, int V, class B>
     static void accumulate_tap(B (&acc)[NF][V], const float* x, const float* w) noexcept;
     template <int NF, int V>
@@ -97,14 +102,14 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_kernels<Arch>::accumulate_tap(B (&acc)[NF][
     if constexpr (NF == 1) {
         const B wb(w[0]);
 #pragma GCC unroll 16
-        for (index_t v = 0; v < V; ++v) acc[0][v] = simd::fma(wb, B::load_unaligned(x + v * L), acc[0][v]);
+        for (index_t v = 0; v < V; ++v) acc[0][v] = simd::fma(wb, B::load_aligned(x + v * L), acc[0][v]);
     } else {
         B wb[NF];
 #pragma GCC unroll 8
         for (index_t f = 0; f < NF; ++f) wb[f] = B(w[f]);
 #pragma GCC unroll 16
         for (index_t v = 0; v < V; ++v) {
-            const B xv = B::load_unaligned(x + v * L);
+            const B xv = B::load_aligned(x + v * L);
 #pragma GCC unroll 8
             for (index_t f = 0; f < NF; ++f) acc[f][v] = simd::fma(wb[f], xv, acc[f][v]);
         }
@@ -115,11 +120,32 @@ template <class Arch>
 template <int NF, int V, int K>
 void conv3x3_kernels<Arch>::tile(const conv3x3_tile_args& a) noexcept
 {
+    const index_t full = a.vectors / V * V;
+    tiles<NF, V, K>(a, 0, full);
+    if (full < a.vectors) remainder<NF, V - 1, K>(a, full, a.vectors - full);
+}
+
+// The last r < V vectors: the tile of exactly r vectors.
+template <class Arch>
+template <int NF, int R, int K>
+void conv3x3_kernels<Arch>::remainder(const conv3x3_tile_args& a, index_t v_begin, index_t r) noexcept
+{
+    if constexpr (R >= 1) {
+        if (r == R)
+            tiles<NF, R, K>(a, v_begin, v_begin + R);
+        else
+            remainder<NF, R - 1, K>(a, v_begin, r);
+    }
+}
+
+template <class Arch>
+template <int NF, int V, int K>
+void conv3x3_kernels<Arch>::tiles(const conv3x3_tile_args& a, index_t v_begin, index_t v_end) noexcept
+{
     using B = simd::batch<float, Arch>;
     constexpr index_t L = static_cast<index_t>(B::size);
-    FINEGRAIN_ASSERT(a.vectors % V == 0);
     const index_t k = K > 0 ? K : a.k;
-    for (index_t v0 = 0; v0 < a.vectors; v0 += V) {
+    for (index_t v0 = v_begin; v0 < v_end; v0 += V) {
         float* out = a.output + v0 * L;
         B acc[NF][V];
 #pragma GCC unroll 8

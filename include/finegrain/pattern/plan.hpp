@@ -12,7 +12,7 @@
 // weights are re-laid for it: filters in FKR order are grouped into blocks of NF filters with
 // identical kernel lists (dummy zero filters pad a short block), and each block's kernels are
 // split per channel block into runs of equal pattern (channel offsets precomputed). run() per
-// image: (1) copies the input into zero-padded flat phase planes (kernels.hpp), split over
+// image: (1) copies the input into the zero-padded, aligned tap planes (kernels.hpp), split over
 // channels; (2) runs tasks = pixel tiles x balanced filter ranges through parallel_for, each
 // looping channel blocks x filter blocks; (3) copies the valid columns of the flat output to
 // NCHW, split over filters. Steps 1 and 3 are part of the timed work.
@@ -158,51 +158,30 @@ private:
             lanes_ = static_cast<index_t>(simd::lanes_of<float, A>());
             select_ = &conv3x3_kernels<A>::select;
         });
-        // Flat outputs per image (OH * P) decide V: the candidate that wastes the fewest vectors
-        // when rounding up, preferring larger tiles on ties.
-        const index_t oh = shape_.out_height(), ow = shape_.out_width();
-        pitch_ = (shape_.stride_w == 1 && shape_.pad_w == 1) ? ow + 1 : ow + 2 / shape_.stride_w;
-        const index_t flat_vectors = (oh * pitch_ + lanes_ - 1) / lanes_;
-        if (opt.tile_vectors) {
-            v_ = opt.tile_vectors;
-        } else {
-            const std::vector<index_t> candidates = nf_ == 1 ? std::vector<index_t>{12, 10, 9, 8, 7, 6, 4}
-                                                   : nf_ == 2 ? std::vector<index_t>{6, 4}
-                                                              : std::vector<index_t>{3, 2};
-            double best = std::numeric_limits<double>::infinity();
-            for (index_t v : candidates) {
-                // Cost ~ rounded vectors, plus a small per-tile overhead that favours big tiles.
-                const index_t rounded = (flat_vectors + v - 1) / v * v;
-                const double cost = double(rounded) * (1.0 + 0.5 / double(v));
-                if (cost < best) {
-                    best = cost;
-                    v_ = v;
-                }
-            }
-        }
+        // Tap planes are P = OW rounded up to the lanes wide; the flat output is OH * P.
+        pitch_ = (shape_.out_width() + lanes_ - 1) / lanes_ * lanes_;
+        flat_vectors_ = shape_.out_height() * pitch_ / lanes_;
+        v_ = opt.tile_vectors ? opt.tile_vectors : nf_ == 1 ? 12 : nf_ == 2 ? 6 : 3;
         tile_ = select_(int(nf_), int(v_), k_);
         detail::require(tile_ != nullptr, "options.tile_vectors", v_, "no compiled kernel has this filter block x vectors tile");
-        flat_vectors_ = (flat_vectors + v_ - 1) / v_ * v_;
         name_ = "f32_conv3x3_pattern";
         if (act_ != activation::none) (name_ += "_") += to_string(act_);
         name_ += "_" + std::to_string(nf_) + "x" + std::to_string(v_ * lanes_) + "__" + simd::to_string(arch_);
     }
 
-    // Phase planes: rows OH + 2/S (+1 zero row), pitch P; tap offsets per pattern.
+    // Tap planes: S_h x 3 per channel, rows OH + 2/S_h, pitch P; tap offsets per pattern.
     void layout_geometry()
     {
-        const index_t sh = shape_.stride_h, sw = shape_.stride_w;
-        plane_rows_ = shape_.out_height() + 2 / sh + 1;
-        plane_stride_ = (plane_rows_ * pitch_ + 15) / 16 * 16;
-        channel_stride_ = sh * sw * plane_stride_;
-        const index_t flat = flat_vectors_ * lanes_;
-        // Wasted positions read up to flat + 2P + 2 + lanes past a plane start.
-        const index_t slack = flat + 2 * pitch_ + 2 + lanes_ + 16;
+        plane_rows_ = shape_.out_height() + 2 / shape_.stride_h;
+        plane_stride_ = plane_rows_ * pitch_;
+        channel_stride_ = shape_.stride_h * 3 * plane_stride_;
+        // Wasted positions of the last tile read up to one tile (V vectors) + 2P past a plane.
+        const index_t slack = 2 * pitch_ + (v_ + 1) * lanes_;
         input_floats_ = detail::checked_add(detail::checked_mul(shape_.in_channels, channel_stride_, "conv3x3_plan input"),
                                             slack, "conv3x3_plan input");
         detail::require(input_floats_ < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", input_floats_,
                         "padded input planes must stay below 2^31 floats");
-        row_stride_ = flat;
+        row_stride_ = flat_vectors_ * lanes_;
     }
 
     void build_blocks(const packed_weights& w, const conv3x3_options& opt)
@@ -231,7 +210,7 @@ private:
 
     void build_schedule(const packed_weights& w, const conv3x3_options& opt)
     {
-        const index_t ci = shape_.in_channels, sh = shape_.stride_h, sw = shape_.stride_w;
+        const index_t ci = shape_.in_channels, sh = shape_.stride_h;
         const int k = k_;
         // Tap offsets per pattern inside a channel's planes.
         tap_off_.resize(std::size_t(w.patterns().size() * k));
@@ -240,13 +219,13 @@ private:
             w.patterns().taps(p, taps);
             for (int t = 0; t < k; ++t) {
                 const index_t dy = taps[t] / 3, dx = taps[t] % 3;
-                tap_off_[std::size_t(p * k + t)] = static_cast<std::int32_t>(((dy % sh) * sw + dx % sw) * plane_stride_ +
-                                                                              (dy / sh) * pitch_ + dx / sw);
+                tap_off_[std::size_t(p * k + t)] =
+                    static_cast<std::int32_t>(((dy % sh) * 3 + dx) * plane_stride_ + (dy / sh) * pitch_);
             }
         }
         // Channel block: the tile's planes of a block of channels fill about 24 KB.
         tv_ = opt.task_vectors ? (opt.task_vectors + v_ - 1) / v_ * v_ : default_task_vectors();
-        const index_t per_channel = sh * sw * (tv_ * lanes_ + (2 / sh) * pitch_ + 2 + lanes_);
+        const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
         cb_ = opt.channel_block ? std::min(opt.channel_block, ci) : std::max<index_t>(8, std::min(ci, 6144 / per_channel));
         cblocks_ = (ci + cb_ - 1) / cb_;
 
@@ -325,27 +304,30 @@ private:
         ranges_ = ranges;
     }
 
-    // Copies image b into the zero-padded phase planes (padding cells are never written).
+    // Copies image b into the tap planes: plane (a, dx) row r, column x = padded input
+    // (S_h*r + a, S_w*x + dx). Cells outside the input are never written and stay zero.
     void fill_planes(const tensor4_view<const float>& in, index_t b) const
     {
         const index_t sh = shape_.stride_h, sw = shape_.stride_w, ph = shape_.pad_h, pw = shape_.pad_w;
-        const index_t h = shape_.in_height, wd = shape_.in_width;
+        const index_t h = shape_.in_height, wd = shape_.in_width, ow = shape_.out_width();
         float* planes = input_.data();
         parallel_for(pool_, static_cast<std::size_t>(shape_.in_channels), [&](std::size_t ch, std::size_t) {
             const float* src = in.plane(b, static_cast<index_t>(ch));
             float* dst = planes + static_cast<index_t>(ch) * channel_stride_;
             for (index_t iy = 0; iy < h; ++iy) {
                 const index_t r = (iy + ph) / sh;
-                if (r >= plane_rows_ - 1) break;  // rows no output reaches (stride 2)
-                float* row = dst + ((iy + ph) % sh) * sw * plane_stride_ + r * pitch_;
+                if (r >= plane_rows_) break;  // rows no output reaches (stride 2)
                 const float* s = src + iy * in.stride_h();
-                if (sw == 1) {
-                    std::memcpy(row + pw, s, sizeof(float) * static_cast<std::size_t>(std::min(wd, pitch_ - pw)));
-                } else {
-                    for (index_t ix = 0; ix < wd; ++ix) {
-                        const index_t c = (ix + pw) >> 1;
-                        if (c >= pitch_) break;
-                        row[((ix + pw) & 1) * plane_stride_ + c] = s[ix];
+                for (index_t dx = 0; dx < 3; ++dx) {
+                    float* row = dst + (((iy + ph) % sh) * 3 + dx) * plane_stride_ + r * pitch_;
+                    // Columns x whose input column S_w*x + dx - pw lies in [0, W).
+                    const index_t x0 = std::max<index_t>(0, (pw - dx + sw - 1) / sw);
+                    const index_t last = wd - 1 + pw - dx;
+                    const index_t x1 = last < 0 ? 0 : std::min(ow, last / sw + 1);
+                    if (sw == 1) {
+                        if (x1 > x0) std::memcpy(row + x0, s + x0 + dx - pw, sizeof(float) * static_cast<std::size_t>(x1 - x0));
+                    } else {
+                        for (index_t x = x0; x < x1; ++x) row[x] = s[2 * x + dx - pw];
                     }
                 }
             }
