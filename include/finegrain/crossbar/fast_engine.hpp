@@ -64,7 +64,9 @@ public:
             negative |= e < 0;
         }
         const std::int64_t p_max = g.fragment_rows * ((1 << d_) - 1) * top + round_;
-        if (!negative && p_max <= 255 && amax_ <= 127) {
+        // u8 lanes: signed byte sums flushed every 127 / amax fragments into int16 sums,
+        // which must hold every fragment's codes.
+        if (!negative && p_max <= 255 && amax_ <= 127 && g.fragments * amax_ <= 32767) {
             lane_bytes_ = 1;
             flush_every_ = 127 / amax_;
         } else if (!negative && p_max <= 65535 && amax_ <= 32767) {

@@ -134,59 +134,98 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
     using V = lane_vector<L>;
     using S = std::conditional_t<sizeof(L) == 1, std::int8_t, std::conditional_t<sizeof(L) == 2, std::int16_t, std::int32_t>>;
     constexpr index_t W = static_cast<index_t>(V::size);
-    const L* levels = static_cast<const L*>(a.levels);
-    const L* negate = static_cast<const L*>(a.negate);
-    L* tables = static_cast<L*>(a.scratch);
-    const int g = a.group_rows, d = a.dac_bits;
-    const index_t entries = index_t(1) << (g * d);
-    L* acc = tables + a.groups * entries * W;  // [16][W]
+    // Byte lanes are flushed into int16 lanes with vector shifts (SIMD archs).
+    constexpr bool byte_pairs = sizeof(L) == 1 && Arch::id != simd::arch_id::scalar;
+    // Everything the loops read, as locals: stores through L* (a char type for u8) would
+    // otherwise force reloads of the argument block.
+    const L* FINEGRAIN_RESTRICT levels = static_cast<const L*>(a.levels);
+    const L* FINEGRAIN_RESTRICT negate = static_cast<const L*>(a.negate);
+    L* FINEGRAIN_RESTRICT tables = static_cast<L*>(a.scratch);
+    std::int32_t* FINEGRAIN_RESTRICT wide = a.wide;
+    std::int64_t* FINEGRAIN_RESTRICT out = a.out;
+    const std::uint8_t* FINEGRAIN_RESTRICT patterns = a.patterns;
+    const std::int8_t* FINEGRAIN_RESTRICT cycle_list = a.cycles;
+    const std::uint8_t* FINEGRAIN_RESTRICT runs_of = a.runs;
+    const index_t fragments = a.fragments, groups = a.groups, columns = a.columns, flush_every = a.flush_every;
+    const index_t col_begin = a.col_begin, col_end = a.col_end;
+    const int g = a.group_rows, d = a.dac_bits, shift = a.adc_shift;
+    const index_t entries = index_t(1) << (g * d), digit_max = (index_t(1) << d) - 1;
+    L* FINEGRAIN_RESTRICT acc = tables + groups * entries * W;  // [16][W] narrow sums
+    std::int16_t* FINEGRAIN_RESTRICT acc16 = reinterpret_cast<std::int16_t*>(wide);  // [16][W] (byte_pairs)
     const V round(static_cast<L>(a.adc_round)), top(static_cast<L>(a.adc_max)), zero(L(0));
-    const int shift = a.adc_shift;
 
-    for (index_t c0 = a.col_begin; c0 < a.col_end; c0 += W) {
-        for (index_t i = 0; i < 16 * W; ++i) a.wide[i] = 0;
+    for (index_t c0 = col_begin; c0 < col_end; c0 += W) {
+        for (index_t i = 0; i < 16 * W; ++i) wide[i] = 0;
         for (index_t i = 0; i < 16 * W; ++i) acc[i] = 0;
         index_t pending = 0;
-        for (index_t f = 0; f < a.fragments; ++f) {
-            // Tables: entry p of a group = sum_j digit_j(p) * level_j (one add per entry).
-            const L* lv = levels + f * a.groups * g * a.columns + c0;
-            for (index_t gr = 0; gr < a.groups; ++gr) {
+        for (index_t f = 0; f < fragments; ++f) {
+            // Tables: entry p of a group = sum_j digit_j(p) level_j, built digit by digit so no
+            // entry waits on the store just before it.
+            const L* lv = levels + f * groups * g * columns + c0;
+            for (index_t gr = 0; gr < groups; ++gr) {
                 L* tb = tables + gr * entries * W;
+                if (d == 1 && g == 4) {  // the common case in registers: 11 adds, 16 stores
+                    const V l0 = V::load_unaligned(lv + gr * 4 * columns), l1 = V::load_unaligned(lv + (gr * 4 + 1) * columns);
+                    const V l2 = V::load_unaligned(lv + (gr * 4 + 2) * columns), l3 = V::load_unaligned(lv + (gr * 4 + 3) * columns);
+                    const V e3 = l0 + l1, e5 = l0 + l2, e6 = l1 + l2, e7 = e3 + l2;
+                    const V e[8] = {zero, l0, l1, e3, l2, e5, e6, e7};
+                    for (int p = 0; p < 8; ++p) {
+                        e[p].store_unaligned(tb + p * W);
+                        (e[p] + l3).store_unaligned(tb + (p + 8) * W);
+                    }
+                    continue;
+                }
                 zero.store_unaligned(tb);
-                for (index_t p = 1; p < entries; ++p) {
-                    int j = 0;
-                    while (((p >> (j * d)) & ((1 << d) - 1)) == 0) ++j;
-                    const index_t prev = p - (index_t(1) << (j * d));
-                    const V e = V::load_unaligned(tb + prev * W) + V::load_unaligned(lv + (gr * g + j) * a.columns);
-                    e.store_unaligned(tb + p * W);
+                for (int j = 0; j < g; ++j) {
+                    const V level = V::load_unaligned(lv + (gr * g + j) * columns);
+                    const index_t span = index_t(1) << (j * d);
+                    for (index_t v = 1; v <= digit_max; ++v)
+                        for (index_t q = 0; q < span; ++q)
+                            (V::load_unaligned(tb + (q + (v - 1) * span) * W) + level).store_unaligned(tb + (q + v * span) * W);
                 }
             }
-            const V neg = V::load_unaligned(negate + f * a.columns + c0);
-            const std::uint8_t* pat = a.patterns + f * 16 * a.groups;
-            const int runs = a.runs[f];
+            const V neg = V::load_unaligned(negate + f * columns + c0);
+            const std::uint8_t* pat = patterns + f * 16 * groups;
+            const int runs = runs_of[f];
             for (int i = 0; i < runs; ++i) {
-                const int t = a.cycles[f * 16 + i];
-                const std::uint8_t* pt = pat + i * a.groups;
+                const int t = cycle_list[f * 16 + i];
+                const std::uint8_t* pt = pat + i * groups;
                 V sum = V::load_unaligned(tables + index_t(pt[0]) * W);
-                for (index_t gr = 1; gr < a.groups; ++gr) sum = sum + V::load_unaligned(tables + (gr * entries + pt[gr]) * W);
+                for (index_t gr = 1; gr < groups; ++gr) sum = sum + V::load_unaligned(tables + (gr * entries + pt[gr]) * W);
                 V code = shift ? ((sum + round) >> shift) : sum;
                 if (std::is_signed<L>::value) code = lane_max(code, zero);
                 code = lane_min(code, top);
                 code = (code ^ neg) - neg;
                 (V::load_unaligned(acc + t * W) + code).store_unaligned(acc + t * W);
             }
-            if (++pending == a.flush_every || f + 1 == a.fragments) {
+            if (++pending == flush_every || f + 1 == fragments) {
                 pending = 0;
-                for (index_t i = 0; i < 16 * W; ++i) {
-                    a.wide[i] += static_cast<S>(acc[i]);
-                    acc[i] = 0;
+                if constexpr (byte_pairs) {
+                    // int8 lanes -> int16 lanes: even bytes (x << 8) >> 8, odd bytes x >> 8.
+                    using V16 = simd::batch<std::int16_t, Arch>;
+                    constexpr index_t H = W / 2;
+                    for (int t = 0; t < 16; ++t) {
+                        const V16 x = V16::load_unaligned(reinterpret_cast<const std::int16_t*>(acc + t * W));
+                        std::int16_t* e = acc16 + t * W;
+                        (V16::load_unaligned(e) + ((x << 8) >> 8)).store_unaligned(e);
+                        (V16::load_unaligned(e + H) + (x >> 8)).store_unaligned(e + H);
+                        zero.store_unaligned(acc + t * W);
+                    }
+                } else {
+                    for (index_t i = 0; i < 16 * W; ++i) {
+                        wide[i] += static_cast<S>(acc[i]);
+                        acc[i] = 0;
+                    }
                 }
             }
         }
         for (index_t lane = 0; lane < W; ++lane) {
             std::int64_t total = 0;
-            for (int t = 0; t < 16; ++t) total += std::int64_t(a.wide[t * W + lane]) << (t * d);
-            a.out[c0 + lane] += total;
+            for (int t = 0; t < 16; ++t) {
+                const std::int64_t s = byte_pairs ? acc16[t * W + (lane % 2) * (W / 2) + lane / 2] : wide[t * W + lane];
+                total += s << (t * d);
+            }
+            out[c0 + lane] += total;
         }
     }
 }
