@@ -12,8 +12,8 @@
 //             block, column-major inside the block. X, Y: rows of pixels, the pixel dimension
 //             contiguous (NCHW planes, or k x n / m x n row-major matrices); Y row stride ldy.
 //   Tile:     RT block rows x NV pixel vectors of accumulators (spmm_rows/spmm_vectors below);
-//             per block: c*NV activation loads, RT*c weight broadcasts, RT*c*NV FMAs. r = 16 on
-//             16-register ISAs runs as two 8-row passes. Leftover vectors use NV/2, NV/4... tiles;
+//             per block: c*NV activation loads, RT*c weight broadcasts, RT*c*NV FMAs. Blocks
+//             taller than RT run as r/RT row passes. Leftover vectors use NV/2, ... 4, 3, 2, 1 tiles;
 //             a last partial vector is computed at n_end - lanes (overlapping, rewriting the same
 //             values) when the range holds >= lanes pixels, else lane by lane.
 //   Preconds: r, c in {1,2,4,8,16}; row_ptr/col/values valid (validated at pack time); every
@@ -53,11 +53,13 @@ constexpr index_t spmm_registers() noexcept
 {
     return (Arch::id == simd::arch_id::avx512 || Arch::id == simd::arch_id::neon64) ? 32 : 16;
 }
-/// Block rows held in registers at once: 8 on 16-register ISAs, 16 on 32-register ones.
+/// Block rows held in registers at once: 4 on 16-register ISAs (4 rows x 3 vectors = 7 loads
+/// per 12 FMAs; an 8-row tile would leave room for 1 vector, 9 loads per 8 FMAs), 8 on
+/// 32-register ones (8 x 3). Taller blocks run as several row passes over the same blocks.
 template <class Arch>
 constexpr index_t spmm_rows(index_t r) noexcept
 {
-    return r < (spmm_registers<Arch>() == 32 ? 16 : 8) ? r : (spmm_registers<Arch>() == 32 ? 16 : 8);
+    return r < (spmm_registers<Arch>() == 32 ? 8 : 4) ? r : (spmm_registers<Arch>() == 32 ? 8 : 4);
 }
 /// Pixel vectors per tile for `rt` rows: rt*NV accumulators + NV loads + 1 broadcast fit the file.
 template <class Arch>
@@ -193,7 +195,7 @@ void bsr_kernels<Arch>::spmm_vectors_of(const spmm_args& p, index_t rb, index_t 
 {
     using B = simd::batch<float, Arch>;
     for (; n + NV * lanes <= p.n_end; n += NV * lanes) tile<B, RT, NV, C1>(p, rb, row_off, n);
-    if constexpr (NV > 1) spmm_vectors_of<RT, C1, NV / 2>(p, rb, row_off, n);
+    if constexpr (NV > 1) spmm_vectors_of<RT, C1, (NV > 4 ? NV / 2 : NV - 1)>(p, rb, row_off, n);
 }
 
 template <class Arch>
@@ -220,15 +222,14 @@ void bsr_kernels<Arch>::spmm(const spmm_args& p) noexcept
 {
     FINEGRAIN_ASSERT(p.n_end > p.n_begin && p.row_end >= p.row_begin);
     const bool c1 = p.c == 1;
-    constexpr index_t max_rt = spmm_rows<Arch>(16);
+    constexpr int max_rt = static_cast<int>(spmm_rows<Arch>(16));
     switch (p.r) {
     case 1: c1 ? spmm_rows_of<1, true>(p, 0) : spmm_rows_of<1, false>(p, 0); break;
     case 2: c1 ? spmm_rows_of<2, true>(p, 0) : spmm_rows_of<2, false>(p, 0); break;
     case 4: c1 ? spmm_rows_of<4, true>(p, 0) : spmm_rows_of<4, false>(p, 0); break;
-    case 8: c1 ? spmm_rows_of<8, true>(p, 0) : spmm_rows_of<8, false>(p, 0); break;
-    default:  // 16
-        for (index_t off = 0; off < 16; off += max_rt)
-            c1 ? spmm_rows_of<static_cast<int>(max_rt), true>(p, off) : spmm_rows_of<static_cast<int>(max_rt), false>(p, off);
+    default:  // 8, 16: passes of max_rt rows
+        for (index_t off = 0; off < p.r; off += max_rt)
+            c1 ? spmm_rows_of<max_rt, true>(p, off) : spmm_rows_of<max_rt, false>(p, off);
         break;
     }
 }
