@@ -14,6 +14,9 @@
 //                       interleave + dot2 (x86 unpacks within 128-bit lanes): weights are
 //                       stored permuted so that lo holds outputs 0..L-1 and hi outputs L..2L-1
 //   lane_mask(bits)     L int32 lanes, all ones where bit j of `bits` is set
+//   or_fragments_u16x8(p)  avx2 only: the OR of each of 8 fragments of 8 uint16 (128 bytes at
+//                       p), folded to 16 bits, as int32 lanes 0..7 (the zero-skip statistics)
+//   store_u8x8(v, dst)  avx2 only: the low bytes of 8 int32 lanes (values 0..255) to dst[0..7]
 // Loads read exactly the bytes of their lanes (no over-read).
 #pragma once
 
@@ -149,6 +152,31 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
 {
     const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), sel), sel);
+}
+
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> or_fragments_u16x8(const unsigned char* p) noexcept
+{
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));       // fragments 0, 1
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));  // 2, 3
+    const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 64));  // 4, 5
+    const __m256i d = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 96));  // 6, 7
+    __m256i ab = _mm256_or_si256(_mm256_unpacklo_epi64(a, b), _mm256_unpackhi_epi64(a, b));  // qwords f0 f2 f1 f3
+    __m256i cd = _mm256_or_si256(_mm256_unpacklo_epi64(c, d), _mm256_unpackhi_epi64(c, d));  // f4 f6 f5 f7
+    ab = _mm256_or_si256(ab, _mm256_srli_epi64(ab, 32));
+    cd = _mm256_or_si256(cd, _mm256_srli_epi64(cd, 32));
+    __m256i m = _mm256_blend_epi32(ab, _mm256_slli_epi64(cd, 32), 0xAA);  // dwords f0 f4 f2 f6 f1 f5 f3 f7
+    m = _mm256_and_si256(_mm256_or_si256(m, _mm256_srli_epi32(m, 16)), _mm256_set1_epi32(0xffff));
+    return _mm256_permutevar8x32_epi32(m, _mm256_setr_epi32(0, 4, 2, 6, 1, 5, 3, 7));
+}
+
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE void store_u8x8(const batch<std::int32_t, Arch>& v, std::uint8_t* dst) noexcept
+{
+    __m256i p = _mm256_packus_epi32(v, v);  // per 128-bit lane: 4 words, twice
+    p = _mm256_packus_epi16(p, p);          // per lane: 4 bytes, 4 times
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm256_castsi256_si128(p));
 }
 
 // ---- avx512 -----------------------------------------------------------------------------------

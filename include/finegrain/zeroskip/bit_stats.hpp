@@ -29,8 +29,8 @@ public:
     /// k inputs cut into fragments of m (the last one shorter when m does not divide k).
     bit_stats_plan(index_t k, index_t m) : k_(k), m_(m)
     {
-        detail::require_positive(k, "k");
-        detail::require(m >= 1, "m", m, "fragment size must be >= 1");
+        finegrain::detail::require_positive(k, "k");
+        finegrain::detail::require(m >= 1, "m", m, "fragment size must be >= 1");
         arch_ = simd::with_best_arch([&](auto arch) {
             using K = stats_kernels<decltype(arch)>;
             if constexpr (std::is_same<X, std::uint8_t>::value)
@@ -49,7 +49,7 @@ public:
     /// x: inputs() values; bitlen, zero_planes: fragments() values each.
     void run(const X* x, std::uint8_t* bitlen, std::uint8_t* zero_planes) const
     {
-        detail::require(x != nullptr && bitlen != nullptr && zero_planes != nullptr, "x", "nullptr",
+        finegrain::detail::require(x != nullptr && bitlen != nullptr && zero_planes != nullptr, "x", "nullptr",
                         "x, bitlen and zero_planes must not be null");
         fn_(x, k_, m_, bitlen, zero_planes);
     }

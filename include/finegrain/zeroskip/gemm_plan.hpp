@@ -37,7 +37,7 @@ public:
     {
         init(w.rows(), w.cols(), 0, batch, opt, false, opt.skip_zeros ? "gemm_zeroskip" : "gemm_rows");
         for (index_t o = 0; o < n_; ++o)
-            for (index_t k = 0; k < k_; ++k) wt_[k * ld_ + o] = w(o, k);
+            for (index_t k = 0; k < k_; ++k) wt_[k * ldw_ + o] = w(o, k);
     }
     /// Polarized weights: signs folded (partial_sums false), or magnitudes only, summed per fragment.
     f32_engine(const polarized::polarized_matrix<float>& w, index_t batch, const gemm_options& opt, bool partial_sums)
@@ -45,7 +45,7 @@ public:
         init(w.outputs(), w.inputs(), partial_sums ? w.fragment() : 0, batch, opt, partial_sums,
              partial_sums ? "partial_sums" : opt.skip_zeros ? "gemm_zeroskip_polarized" : "gemm_rows_polarized");
         for (index_t o = 0; o < n_; ++o)
-            for (index_t k = 0; k < k_; ++k) wt_[k * ld_ + o] = partial_sums ? w.magnitude(o, k) : w.value(o, k);
+            for (index_t k = 0; k < k_; ++k) wt_[k * ldw_ + o] = partial_sums ? w.magnitude(o, k) : w.value(o, k);
     }
 
     index_t outputs() const noexcept { return n_; }
@@ -64,20 +64,20 @@ public:
     /// y[f*ldy + o] = sum_{k in fragment f} |w[o][k]| x[k].
     void run(const float* x, index_t ldx, float* y, index_t ldy) const
     {
-        lists_.gather(x, ldx, k_, batch_, skip_, frag_, sums_ ? ld_ : 0, 0, false);
+        lists_.gather(x, ldx, k_, batch_, skip_, frag_, sums_ ? ldy_ : 0, 0, false);
         const clamp_bounds cb = bounds_of(act_);
         const index_t rows_out = sums_ ? frags_ : batch_;
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
-            for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ld_ + c0, 0, sizeof(float) * std::size_t(c1 - c0));
+            for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + c0, 0, sizeof(float) * std::size_t(c1 - c0));
             f32_rows_args a;
             a.groups = lists_.view(sums_);
             a.x = lists_.values.data();
             a.batch = batch_;
             a.w = wt_.data();
-            a.ldw = ld_;
+            a.ldw = ldw_;
             a.y = y_.data();
-            a.ldy = ld_;
+            a.ldy = ldy_;
             const index_t tile = batch_ == 1 ? c1 - c0 : column_tile(batch_);
             for (a.col_begin = c0; a.col_begin < c1; a.col_begin += tile) {
                 a.col_end = std::min(c1, a.col_begin + tile);
@@ -86,13 +86,13 @@ public:
             const index_t o1 = std::min(c1, n_);
             if (sums_) {
                 for (index_t f = 0; f < frags_; ++f)
-                    std::memcpy(y + f * ldy + c0, y_.data() + f * ld_ + c0, sizeof(float) * std::size_t(o1 - c0));
+                    std::memcpy(y + f * ldy + c0, y_.data() + f * ldy_ + c0, sizeof(float) * std::size_t(o1 - c0));
                 return;
             }
             for (index_t o = c0; o < o1; ++o) {
                 const float b = bias_.empty() ? 0.0f : bias_[o];
                 for (index_t s = 0; s < batch_; ++s) {
-                    float v = y_[s * ld_ + o] + b;
+                    float v = y_[s * ldy_ + o] + b;
                     v = v < cb.lo ? cb.lo : v;
                     y[o * ldy + s] = v > cb.hi ? cb.hi : v;
                 }
@@ -118,9 +118,11 @@ private:
         skip_ = opt.skip_zeros;
         sums_ = sums;
         split_.plan(n, static_cast<index_t>(concurrency_of(pool_)));
-        ld_ = split_.padded;
-        wt_ = aligned_buffer<float>(finegrain::detail::checked_mul(k, ld_, "weights size"));
-        y_ = aligned_buffer<float>(finegrain::detail::checked_mul(sums ? frags_ : batch, ld_, "accumulators"));
+        // Rows one cache line longer than the columns: 16 KB strides alias in the caches and DRAM banks.
+        ldw_ = split_.padded + 16;
+        ldy_ = split_.padded + 16;
+        wt_ = aligned_buffer<float>(finegrain::detail::checked_mul(k, ldw_, "weights size"));
+        y_ = aligned_buffer<float>(finegrain::detail::checked_mul(sums ? frags_ : batch, ldy_, "accumulators"));
         lists_.reserve(k, frags_, batch);
         if (opt.bias && !sums) {
             bias_ = aligned_buffer<float>(n);
@@ -137,7 +139,7 @@ private:
         name_ += std::to_string(max_group) + "x" + std::to_string(2 * v) + "__" + simd::to_string(arch_);
     }
 
-    index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ld_ = 0;
+    index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ldw_ = 0, ldy_ = 0;
     activation act_ = activation::none;
     executor* pool_ = nullptr;
     bool skip_ = true, sums_ = false;

@@ -47,7 +47,7 @@ public:
         init(w.rows(), w.cols(), 0, 8, 128.0, batch, opt, int_mode::gemm, kind::s8,
              opt.skip_zeros ? "gemm_zeroskip_s8" : "gemm_s8");
         for (index_t o = 0; o < n_; ++o)
-            for (index_t k = 0; k < k_; ++k) w8_[k * ld_ + o] = static_cast<std::uint8_t>(w(o, k));
+            for (index_t k = 0; k < k_; ++k) w8_[k * ldw_ + o] = static_cast<std::uint8_t>(w(o, k));
         finish_layout();
     }
 
@@ -61,9 +61,9 @@ public:
         for (index_t o = 0; o < n_; ++o)
             for (index_t k = 0; k < k_; ++k) {
                 if constexpr (wide_w)
-                    w16_[k * ld_ + o] = w.magnitude(o, k);
+                    w16_[k * ldw_ + o] = w.magnitude(o, k);
                 else
-                    w8_[k * ld_ + o] = w.magnitude(o, k);
+                    w8_[k * ldw_ + o] = w.magnitude(o, k);
             }
         if (mode == int_mode::gemm) {
             signs_ = aligned_buffer<std::uint64_t>(finegrain::detail::checked_mul(frags_, ld_, "signs") / 64);
@@ -95,21 +95,21 @@ public:
         const bool sums = mode_ == int_mode::partial_sums;
         const index_t nb = batch > 0 ? batch : batch_;
         FINEGRAIN_ASSERT(nb <= batch_);
-        lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ld_ : 0, ld_, pairs_);
+        lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ldy_ : 0, ld_, pairs_);
         if (pairs_) lists_.pack_pairs(nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
-            for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ld_ + c0, 0, sizeof(std::int32_t) * std::size_t(c1 - c0));
+            for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + c0, 0, sizeof(std::int32_t) * std::size_t(c1 - c0));
             const index_t tile = nb == 1 ? c1 - c0 : column_tile(nb);
             for (index_t b = c0; b < c1; b += tile) call(b, std::min(c1, b + tile), nb);
             const index_t o1 = std::min(c1, n_);
             if (sums) {
                 for (index_t f = 0; f < frags_; ++f)
-                    std::memcpy(y + f * ldy + c0, y_.data() + f * ld_ + c0, sizeof(std::int32_t) * std::size_t(o1 - c0));
+                    std::memcpy(y + f * ldy + c0, y_.data() + f * ldy_ + c0, sizeof(std::int32_t) * std::size_t(o1 - c0));
             } else {
                 for (index_t o = c0; o < o1; ++o)
-                    for (index_t s = 0; s < nb; ++s) y[o * ldy + s] = y_[s * ld_ + o];
+                    for (index_t s = 0; s < nb; ++s) y[o * ldy + s] = y_[s * ldy_ + o];
             }
         });
     }
@@ -145,12 +145,15 @@ private:
         (void)bits;
         split_.plan(n, static_cast<index_t>(concurrency_of(pool_)));
         ld_ = split_.padded;
-        const index_t wsize = finegrain::detail::checked_mul(k, ld_, "weights size");
+        // Rows one cache line longer than the columns: 4/8/16 KB strides alias in the caches and DRAM banks.
+        ldw_ = ld_ + (kd == kind::u16 ? 32 : 64);
+        ldy_ = ld_ + 16;
+        const index_t wsize = finegrain::detail::checked_mul(k, ldw_, "weights size");
         if (kd == kind::u16)
             w16_ = aligned_buffer<std::uint16_t>(wsize);
         else
             w8_ = aligned_buffer<std::uint8_t>(wsize);
-        y_ = aligned_buffer<std::int32_t>(finegrain::detail::checked_mul(mode == int_mode::gemm ? batch : frags_, ld_, "accumulators"));
+        y_ = aligned_buffer<std::int32_t>(finegrain::detail::checked_mul(mode == int_mode::gemm ? batch : frags_, ldy_, "accumulators"));
         lists_.reserve(k, frags_, batch);
         index_t lanes = 1;
         arch_ = simd::with_best_arch([&](auto arch) {
@@ -175,7 +178,7 @@ private:
     {
         if (!pairs_) return;
         aligned_buffer<std::uint8_t> permuted(w8_.size());
-        pack_pairs_(k_, ld_, w8_.data(), permuted.data(), ld_);
+        pack_pairs_(k_, ld_, w8_.data(), permuted.data(), ldw_);
         w8_ = std::move(permuted);
     }
 
@@ -186,10 +189,10 @@ private:
             a.groups = lists_.view(sums);
             a.x = lists_.values.data();
             a.batch = nb;
-            a.ldw = ld_;
+            a.ldw = ldw_;
             a.signs = signs_.empty() ? nullptr : signs_.data();
             a.y = y_.data();
-            a.ldy = ld_;
+            a.ldy = ldy_;
             a.col_begin = c0;
             a.col_end = c1;
         };
@@ -211,7 +214,7 @@ private:
         }
     }
 
-    index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ld_ = 0;
+    index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ld_ = 0, ldw_ = 0, ldy_ = 0;
     executor* pool_ = nullptr;
     bool skip_ = true, pairs_ = false;
     int_mode mode_ = int_mode::gemm;

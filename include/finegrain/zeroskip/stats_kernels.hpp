@@ -8,7 +8,7 @@
 //   Method:   bitlen(max) == bitlen(OR) for unsigned values, and the zero planes are the zero
 //             bits of the OR, so one OR per fragment answers both (no max, no compare).
 //             m = 4, 8, 16 (u16) and 8, 16 (u8) OR whole 64-bit words; SIMD archs then find bit
-//             lengths and popcounts 8 fragments at a time (float exponent, nibble table).
+//             lengths and popcounts a vector of fragments at a time (float exponent, SWAR).
 //   Preconds: k >= 1, m >= 1. Reads exactly k values.
 #pragma once
 
@@ -17,6 +17,7 @@
 #include "finegrain/core/index.hpp"
 #include "finegrain/simd/batch.hpp"
 #include "finegrain/simd/extern_kernels.hpp"
+#include "finegrain/simd/int_ops.hpp"
 
 namespace finegrain {
 namespace zeroskip {
@@ -81,25 +82,42 @@ index_t stats_kernels<Arch>::words(const unsigned char* p, index_t fragments, in
     index_t f = 0;
     if constexpr (Arch::id != simd::arch_id::scalar) {
         // V fragments at a time: ORs as int32 lanes, bit length from the float exponent,
-        // popcount from a nibble table.
+        // popcount by SWAR on the 16-bit values.
         using I = simd::batch<std::int32_t, Arch>;
         alignas(64) std::int32_t ors[V];
         alignas(64) std::int32_t len[V], cnt[V];
         for (; f + V <= fragments; f += V) {
+            I v;
+            if constexpr (Arch::id == simd::arch_id::avx2 && Words == 2) {
+                if (bits == 16) {
+                    v = simd::or_fragments_u16x8<Arch>(p + f * 16);
+                } else {
+                    for (index_t j = 0; j < V; ++j) ors[j] = static_cast<std::int32_t>(fold(p + (f + j) * Words * 8, Words, bits));
+                    v = I::load_aligned(ors);
+                }
+            } else {
 #pragma GCC unroll 16
-            for (index_t j = 0; j < V; ++j) ors[j] = static_cast<std::int32_t>(fold(p + (f + j) * Words * 8, Words, bits));
-            const I v = I::load_aligned(ors);
+                for (index_t j = 0; j < V; ++j) ors[j] = static_cast<std::int32_t>(fold(p + (f + j) * Words * 8, Words, bits));
+                v = I::load_aligned(ors);
+            }
             const I e = xsimd::bitwise_cast<I>(xsimd::batch_cast<float>(v)) >> 23;
-            xsimd::max(e - I(126), I(0)).store_aligned(len);
+            const I lens = xsimd::max(e - I(126), I(0));
             I c = (v & I(0x5555)) + ((v >> 1) & I(0x5555));
             c = (c & I(0x3333)) + ((c >> 2) & I(0x3333));
             c = (c & I(0x0f0f)) + ((c >> 4) & I(0x0f0f));
             c = (c & I(0x00ff)) + (c >> 8);
-            (I(bits) - c).store_aligned(cnt);
+            const I zeros = I(bits) - c;
+            if constexpr (Arch::id == simd::arch_id::avx2) {
+                simd::store_u8x8<Arch>(lens, bitlen + f);
+                simd::store_u8x8<Arch>(zeros, zero_planes + f);
+            } else {
+                lens.store_aligned(len);
+                zeros.store_aligned(cnt);
 #pragma GCC unroll 16
-            for (index_t j = 0; j < V; ++j) {
-                bitlen[f + j] = static_cast<std::uint8_t>(len[j]);
-                zero_planes[f + j] = static_cast<std::uint8_t>(cnt[j]);
+                for (index_t j = 0; j < V; ++j) {
+                    bitlen[f + j] = static_cast<std::uint8_t>(len[j]);
+                    zero_planes[f + j] = static_cast<std::uint8_t>(cnt[j]);
+                }
             }
         }
     }

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Shared by zeroskip_bench and polarized_bench: ReLU-like inputs, a cache flush, and a
+// round-robin timer that reports per-candidate medians and median per-round ratios against
+// the fastest dense candidate of the same round (the only honest comparison on a noisy
+// shared machine: candidates alternate under the same conditions).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "support/timing.hpp"
+
+namespace finegrain {
+namespace bench {
+
+/// n non-negative values, a fraction `zeros` exactly 0: iid ("random"), or in runs of mean
+/// length `run` ("clustered": dead channels, spatial blocks), like real ReLU outputs.
+inline std::vector<float> relu_input(std::size_t n, double zeros, bool clustered, std::uint32_t seed, double run = 32)
+{
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<float> v(n);
+    bool in_run = false;
+    const double leave = 1.0 / run, enter = zeros >= 1 ? 1.0 : leave * zeros / (1.0 - zeros);
+    for (auto& x : v) {
+        const bool zero = clustered ? (in_run = in_run ? u(rng) >= leave : u(rng) < enter) : u(rng) < zeros;
+        x = zero ? 0.0f : static_cast<float>(u(rng) + 0.01);
+    }
+    return v;
+}
+
+/// Writes 96 MB (3x this machine's 32 MB L3) so the next call finds its weights in DRAM.
+inline void flush_caches()
+{
+    static std::vector<char> junk(std::size_t(96) << 20);
+    static char tick = 0;
+    ++tick;
+    for (std::size_t i = 0; i < junk.size(); i += 64) junk[i] = tick;
+    benchmark::ClobberMemory();
+}
+
+inline double median_of(std::vector<double> v)
+{
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+    std::sort(v.begin(), v.end());
+    const std::size_t h = v.size() / 2;
+    return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+struct candidate {
+    std::string name;
+    bool dense = false;  // a baseline: the fastest dense candidate of each round is the reference
+    std::function<void()> run;
+    std::vector<double> seconds;  // one per round
+};
+
+enum class cache_state { cold, warm };
+
+inline const char* to_string(cache_state c) { return c == cache_state::cold ? "cold" : "warm"; }
+
+/// `rounds` rounds; in each, every candidate takes one sample, in an order rotated per round.
+/// cold: the caches are flushed before a single timed call (weights from DRAM). warm: one
+/// untimed call, then `warm_reps` timed calls averaged (weights as cached as they fit).
+inline void round_robin(std::vector<candidate>& cs, int rounds, cache_state cache, int warm_reps = 5)
+{
+    for (auto& c : cs) c.run();  // first touch, page faults, thread pools spun up
+    for (int r = 0; r < rounds; ++r)
+        for (std::size_t i = 0; i < cs.size(); ++i) {
+            candidate& c = cs[(i + std::size_t(r)) % cs.size()];
+            wait_for_idle_threads(50);
+            if (cache == cache_state::cold) {
+                flush_caches();
+                const double t0 = now_seconds();
+                c.run();
+                c.seconds.push_back(now_seconds() - t0);
+            } else {
+                c.run();
+                const double t0 = now_seconds();
+                for (int k = 0; k < warm_reps; ++k) c.run();
+                c.seconds.push_back((now_seconds() - t0) / warm_reps);
+            }
+        }
+}
+
+/// Median over rounds of (fastest dense time of the round / candidate's time).
+inline double ratio_vs_dense(const std::vector<candidate>& cs, const candidate& c)
+{
+    std::vector<double> r;
+    for (std::size_t k = 0; k < c.seconds.size(); ++k) {
+        double best = std::numeric_limits<double>::infinity();
+        for (const auto& d : cs)
+            if (d.dense) best = std::min(best, d.seconds[k]);
+        r.push_back(best / c.seconds[k]);
+    }
+    return median_of(r);
+}
+
+/// Median over rounds of (a's time / b's time).
+inline double ratio(const candidate& a, const candidate& b)
+{
+    std::vector<double> r;
+    for (std::size_t k = 0; k < a.seconds.size(); ++k) r.push_back(a.seconds[k] / b.seconds[k]);
+    return median_of(r);
+}
+
+/// Counters (ms_<name>, x_<name> vs the fastest dense) and a one-line-per-candidate summary.
+inline void report(benchmark::State& state, const std::string& title, const std::vector<candidate>& cs,
+                   const std::function<std::string(const candidate&)>& note = nullptr)
+{
+    std::printf("## %s\n", title.c_str());
+    double fastest_dense = std::numeric_limits<double>::infinity();
+    for (const auto& c : cs) {
+        const double ms = 1e3 * median_of(c.seconds);
+        if (c.dense) fastest_dense = std::min(fastest_dense, ms);
+        state.counters["ms_" + c.name] = ms;
+        const double x = ratio_vs_dense(cs, c);
+        if (!c.dense) state.counters["x_" + c.name] = x;
+        std::printf("##   %-28s %9.3f ms  x_dense %6.2f%s%s\n", c.name.c_str(), ms, x, note ? "  " : "",
+                    note ? note(c).c_str() : "");
+    }
+    std::fflush(stdout);
+    state.SetIterationTime(fastest_dense * 1e-3);
+}
+
+} // namespace bench
+} // namespace finegrain
