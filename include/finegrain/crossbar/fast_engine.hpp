@@ -137,7 +137,7 @@ public:
         for (int arr = 0; arr < g.arrays; ++arr)
             for (index_t n = 0; n < g.outputs; ++n)
                 for (int s = 0; s < g.slices; ++s)
-                    y[n] += (column_totals_[g.column_of(arr, n, s)] << k) << (s * cb);
+                    y[n] += column_totals_[g.column_of(arr, n, s)] * (std::int64_t(1) << (k + s * cb));  // may be negative: no <<
         if (!g.unit_columns) return;
         unit_values(x);
         const index_t X = g.crossbars_per_row_tile();

@@ -223,7 +223,7 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
             std::int64_t total = 0;
             for (int t = 0; t < 16; ++t) {
                 const std::int64_t s = byte_pairs ? acc16[t * W + (lane % 2) * (W / 2) + lane / 2] : wide[t * W + lane];
-                total += s << (t * d);
+                total += s * (std::int64_t(1) << (t * d));  // s may be negative
             }
             out[c0 + lane] += total;
         }

@@ -97,7 +97,7 @@ inline void crossbar_mvm(const crossbar::programmed_weights& p, const std::uint1
                 const int s = int(c % g.slices);
                 std::int64_t value = convert(rows, [&](index_t r) { return p.level(f, r, c); }) << k;
                 if (p.is_flipped(f, c)) value = (std::int64_t(L) * unit[std::size_t(g.crossbar_of_column(c))] << k) - value;
-                y[n] += p.sign(f, c) * (value << (t * d + s * cfg.cell_bits));
+                y[n] += p.sign(f, c) * value * (std::int64_t(1) << (t * d + s * cfg.cell_bits));  // value may be negative
             }
             if (cfg.map == crossbar::mapping::offset)
                 for (index_t n = 0; n < g.outputs; ++n)
