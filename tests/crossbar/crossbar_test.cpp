@@ -16,6 +16,8 @@
 #include "finegrain/crossbar/exact_gemv.hpp"
 #include "finegrain/crossbar/layer.hpp"
 #include "finegrain/crossbar/rng.hpp"
+#include "finegrain/polarized/format.hpp"
+#include "finegrain/polarized/project.hpp"
 #include "finegrain/ref/crossbar.hpp"
 #include "support/testing.hpp"
 
@@ -196,6 +198,37 @@ TEST_CASE("crossbar: one ADC bit fewer clips without the flip encoding and not w
             finegrain::ref::crossbar_mvm(xb::program_weights(flipped, matrix_view<const std::int32_t>(w.data(), n, k)), x.data(), y.data());
             CHECK(y == want);
         }
+}
+
+TEST_CASE("crossbar: programs the polarized family's quantized format")
+{
+    const index_t k = 40, n = 6;
+    std::mt19937 g(8);
+    std::vector<float> wf(static_cast<std::size_t>(n * k));
+    for (auto& v : wf) v = float(int(g() % 201) - 100) / 100.0f;
+    finegrain::polarized::project(matrix_view<float>(wf.data(), n, k), 8);
+    const auto pm = finegrain::polarized::pack(matrix_view<const float>(wf.data(), n, k), 8);
+    const auto q = finegrain::polarized::quantize<std::uint8_t>(pm, 8, finegrain::polarized::scale_mode::per_layer);
+    std::vector<std::int32_t> w(static_cast<std::size_t>(n * k));
+    for (index_t o = 0; o < n; ++o)
+        for (index_t i = 0; i < k; ++i) w[std::size_t(o * k + i)] = (q.negative(o, i / 8) ? -1 : 1) * q.magnitude(o, i);
+    const auto x = random_inputs(k, 16, 9);
+    for (index_t m : {4, 8}) {
+        auto c = xb::forms(m);
+        const auto p = xb::program_weights(c, q);
+        std::vector<std::int64_t> y(static_cast<std::size_t>(n));
+        finegrain::ref::crossbar_mvm(p, x.data(), y.data());
+        CHECK(y == exact(w, n, k, x));
+    }
+    auto c16 = xb::forms(16);  // fragments of 16 rows hold two of the matrix's 8-row fragments
+    const bool mixed = [&] {
+        for (index_t o = 0; o < n; ++o)
+            for (index_t f = 0; f + 1 < k / 8; f += 2)
+                if (q.negative(o, f) != q.negative(o, f + 1)) return true;
+        return false;
+    }();
+    REQUIRE(mixed);
+    CHECK_THROWS_WITH_AS(xb::program_weights(c16, q), doctest::Contains("weights.fragment"), finegrain::error);
 }
 
 TEST_CASE("crossbar: polarized uses half the cells and crossbars of differential; offset adds unit columns")

@@ -27,6 +27,7 @@
 #include "finegrain/crossbar/config.hpp"
 #include "finegrain/crossbar/device.hpp"
 #include "finegrain/crossbar/rng.hpp"
+#include "finegrain/polarized/format.hpp"
 
 namespace finegrain {
 namespace crossbar {
@@ -203,6 +204,24 @@ inline programmed_weights program_weights(const crossbar_config& cfg, matrix_vie
                 for (index_t r = 0; r < rows; ++r) p.unit_levels[std::size_t((f * m + r) * X + x)] = dev.program(1, draws);
     }
     return p;
+}
+
+/// Programs a polarized_matrix of B-bit integer magnitudes (the polarized family's format):
+/// weight (o, k) = (fragment sign) x magnitude. Any mapping may take it; under `polarized`
+/// the matrix's fragments must nest in cfg.fragment_rows (else a mixed-sign fragment throws).
+/// Scales are not applied: the crossbar computes with the integer magnitudes.
+template <class T>
+programmed_weights program_weights(const crossbar_config& cfg, const polarized::polarized_matrix<T>& w,
+                                   std::uint64_t stream = 0)
+{
+    static_assert(polarized::polarized_matrix<T>::is_integer, "the crossbar stores integer magnitudes: quantize() first");
+    detail::require(w.outputs() > 0, "weights", "empty", "must be a matrix");
+    std::vector<std::int32_t> dense(static_cast<std::size_t>(detail::checked_mul(w.outputs(), w.inputs(), "weights")));
+    for (index_t o = 0; o < w.outputs(); ++o)
+        for (index_t k = 0; k < w.inputs(); ++k)
+            dense[std::size_t(o * w.inputs() + k)] =
+                (w.negative(o, k / w.fragment()) ? -1 : 1) * std::int32_t(w.magnitude(o, k));
+    return program_weights(cfg, matrix_view<const std::int32_t>(dense.data(), w.outputs(), w.inputs()), stream);
 }
 
 } // namespace crossbar
