@@ -6,7 +6,7 @@
 //
 //   compare [--family dense|gemm|fc|all] [--threads T] [--layers REGEX] [--impls a,b,...]
 //           [--samples N] [--min-time S] [--sample-time S] [--max-time S] [--retries R]
-//           [--no-canary] [--json FILE] [--smoke] [--list]
+//           [--quiet-wait S] [--no-canary] [--json FILE] [--smoke] [--list]
 //
 // Per layer: every implementation is set up and its output checked once against double-
 // precision reference values and the other implementations (a mismatch drops it and makes the
@@ -19,7 +19,9 @@
 // rounds of (baseline time / finegrain time) = finegrain's speed as a fraction of the
 // baseline's (> 1: finegrain faster). The CPU time other processes used meanwhile is
 // measured (/proc/stat); a layer with >= 0.35 foreign cores is re-measured (--retries) and
-// marked '!' if it stays contended.
+// marked '!' if it stays contended. Each sample also records the process CPU time per call
+// (JSON `cpu_samples_s`): at 1 thread that is the time the call actually ran, a view that
+// other processes time-sharing the cores do not distort.
 //
 // One thread count per process: at 2 threads each library's pool spins between calls, so
 // the 1- and 2-thread configurations run as separate invocations (--threads 1, --threads 2).
@@ -52,6 +54,7 @@ struct options {
     double max_time = 30;
     int retries = 1;
     double foreign_limit = 0.35;
+    double quiet_wait = 0;
     bool canary = true;
     std::string json;
     bool smoke = false;
@@ -72,6 +75,8 @@ struct options {
                  "  --sample-time S  target length of one sample             [0.02]\n"
                  "  --max-time S     stop adding rounds after S seconds      [30]\n"
                  "  --retries R      re-measure a contended layer R times    [1]\n"
+                 "  --quiet-wait S   before each layer (and retry), wait up to S seconds\n"
+                 "                   for other processes to use < 0.35 cores [0]\n"
                  "  --no-canary      leave out the FMA canary\n"
                  "  --json FILE      write every sample and the context as JSON\n"
                  "  --smoke          one tiny layer per family, few samples (CI)\n"
@@ -122,6 +127,7 @@ options parse(int argc, char** argv)
         else if (a == "--sample-time") o.sample_time = parse_number(value(), "--sample-time");
         else if (a == "--max-time") o.max_time = parse_number(value(), "--max-time");
         else if (a == "--retries") o.retries = int(parse_number(value(), "--retries"));
+        else if (a == "--quiet-wait") o.quiet_wait = parse_number(value(), "--quiet-wait");
         else if (a == "--no-canary") o.canary = false;
         else if (a == "--json") o.json = value();
         else if (a == "--smoke") o.smoke = true;
@@ -152,6 +158,7 @@ struct candidate {
     std::string impl, label, error;  // error: set up or check failed; not timed
     long reps = 1;                   // calls per sample
     std::vector<double> samples;     // seconds per call, one per round
+    std::vector<double> cpu_samples; // process CPU seconds per call, same rounds
     double timed = 0;                // seconds spent in timed calls
     double median_s = 0;
 };
@@ -162,6 +169,7 @@ struct layer_result {
     std::vector<double> canary;    // FLOP/s, one per round
     std::vector<double> ratios;    // per candidate: median over rounds of t_candidate / t_finegrain
     double foreign = 0, steal = 0, seconds = 0;
+    double waited = 0;  // seconds spent waiting for a quiet machine
     int attempts = 0, rounds = 0;
 };
 
@@ -175,6 +183,7 @@ void measure_rounds(layer_result& r, case_list& cases, const options& o)
     const std::size_t slots = n + (o.canary ? 1 : 0);
     for (candidate& c : r.cands) {
         c.samples.clear();
+        c.cpu_samples.clear();
         c.timed = 0;
     }
     r.canary.clear();
@@ -195,9 +204,11 @@ void measure_rounds(layer_result& r, case_list& cases, const options& o)
             bench_case& bc = *cases[idx];
             bc.prepare();
             bc.run();  // warm-up: caches, and wakes the library's workers
+            const double c0 = process_cpu_seconds();
             const double t0 = now_seconds();
             for (long k = 0; k < c.reps; ++k) bc.run();
             const double dt = now_seconds() - t0;
+            c.cpu_samples.push_back((process_cpu_seconds() - c0) / double(c.reps));
             c.samples.push_back(dt / double(c.reps));
             c.timed += dt;
         }
@@ -258,9 +269,11 @@ layer_result measure_layer(const problem_spec& spec, const std::vector<std::stri
     // Re-measure a contended layer; keep the least contended attempt.
     layer_result best;
     for (int attempt = 1; attempt <= 1 + o.retries; ++attempt) {
+        if (o.quiet_wait > 0) r.waited += wait_for_quiet(o.foreign_limit, o.quiet_wait);
         measure_rounds(r, cases, o);
         if (attempt == 1 || r.foreign < best.foreign) best = r;
         best.attempts = attempt;
+        best.waited = r.waited;
         if (!contended(r, o)) break;
     }
     // Medians and the per-round ratios against finegrain (candidate 0).
@@ -351,7 +364,8 @@ void write_json(const std::string& path, const options& o, const std::vector<lay
     }
     f << "\n  },\n  \"options\": {\"threads\": " << o.threads << ", \"samples\": " << o.samples
       << ", \"min_time\": " << o.min_time << ", \"sample_time\": " << o.sample_time << ", \"max_time\": " << o.max_time
-      << ", \"retries\": " << o.retries << ", \"foreign_limit\": " << o.foreign_limit << "},\n  \"layers\": [";
+      << ", \"retries\": " << o.retries << ", \"foreign_limit\": " << o.foreign_limit
+      << ", \"quiet_wait\": " << o.quiet_wait << "},\n  \"layers\": [";
     for (std::size_t l = 0; l < results.size(); ++l) {
         const layer_result& r = results[l];
         const finegrain::gemm_shape g = r.spec.gemm();
@@ -359,7 +373,7 @@ void write_json(const std::string& path, const options& o, const std::vector<lay
           << ", \"layer\": " << json_string(r.spec.layer()) << ", \"threads\": " << o.threads << ", \"m\": " << g.m
           << ", \"n\": " << g.n << ", \"k\": " << g.k << ", \"flops\": " << json_number(r.spec.flops())
           << ", \"rounds\": " << r.rounds << ", \"attempts\": " << r.attempts
-          << ", \"seconds\": " << json_number(r.seconds) << ", \"foreign_cores\": " << json_number(r.foreign)
+          << ", \"seconds\": " << json_number(r.seconds) << ", \"waited_s\": " << json_number(r.waited) << ", \"foreign_cores\": " << json_number(r.foreign)
           << ", \"steal_cores\": " << json_number(r.steal) << ", \"contended\": "
           << (contended(r, o) ? "true" : "false") << ",\n     \"canary_flops\": " << json_array(r.canary)
           << ",\n     \"candidates\": [";
@@ -370,6 +384,7 @@ void write_json(const std::string& path, const options& o, const std::vector<lay
               << ", \"median_s\": " << json_number(c.median_s)
               << ", \"gflops\": " << json_number(r.spec.flops() / c.median_s * 1e-9)
               << ", \"finegrain_speed_ratio\": " << json_number(r.ratios[i]) << ", \"samples_s\": " << json_array(c.samples)
+              << ", \"cpu_samples_s\": " << json_array(c.cpu_samples)
               << "}";
         }
         f << "]}";

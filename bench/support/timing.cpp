@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <dirent.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -29,6 +30,13 @@ namespace bench {
 double now_seconds()
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double process_cpu_seconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
 namespace {
@@ -128,6 +136,19 @@ void load_probe::stop()
     }
     foreign_ = std::max(0.0, ((busy - busy0_) - (self - self0_)) / wall);
     steal_ = (steal - steal0_) / wall;
+}
+
+double wait_for_quiet(double limit, double max_seconds)
+{
+    const double t0 = now_seconds();
+    while (now_seconds() - t0 < max_seconds) {
+        load_probe p;
+        p.start();
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        p.stop();
+        if (!(p.foreign_cores() >= limit)) break;
+    }
+    return now_seconds() - t0;
 }
 
 double canary_flops(int threads, double seconds)

@@ -8,6 +8,11 @@ namespace bench {
 /// Monotonic seconds.
 double now_seconds();
 
+/// CPU seconds used by this process (all its threads). For a single-threaded call the
+/// difference is the time it actually ran, whatever other processes took from the core:
+/// the contention-robust view of 1-thread measurements (at 2 threads it counts spinning too).
+double process_cpu_seconds();
+
 /// Waits until no other thread of this process is runnable, i.e. the spinning workers of the
 /// previous library (finegrain's pool, OpenMP, OpenBLAS) have gone to sleep and will not steal
 /// a core from the next measurement. Gives up after `max_ms`; returns the milliseconds waited.
@@ -27,6 +32,10 @@ private:
     double t0_ = 0, busy0_ = 0, steal0_ = 0, self0_ = 0;
     double foreign_ = 0, steal_ = 0;
 };
+
+/// Waits (sleeping, in 0.5 s windows) until other processes use fewer than `limit` cores,
+/// at most `max_seconds`. Returns the seconds waited.
+double wait_for_quiet(double limit, double max_seconds);
 
 /// FLOP/s of a fixed FMA burst (12 independent 256-bit FMA chains per thread, AVX2+FMA) on
 /// `threads` threads for about `seconds`: how fast the cores are right now. 0 if the CPU
