@@ -50,7 +50,7 @@ std::vector<std::uint16_t> random_inputs(index_t k, int bits, std::uint32_t seed
     std::vector<std::uint16_t> x(static_cast<std::size_t>(k));
     for (auto& v : x) {
         const int len = 1 + int(g() % unsigned(bits));  // log-uniform magnitudes: leading zeros vary
-        v = double(g() % 1000) < zeros * 1000 ? 0 : std::uint16_t(g() & ((1u << len) - 1u));
+        v = std::uint16_t(double(g() % 1000) < zeros * 1000 ? 0u : (g() & ((1u << len) - 1u)));
     }
     return x;
 }
