@@ -2,7 +2,11 @@
 // crossbar::exact_gemv_plan: y = W x exactly for int16-range weights and unsigned 8/16-bit
 // inputs, on the pmaddwd-class kernel crossbar_kernels<Arch>::exact_gemv. It is what an ideal
 // crossbar computes, and the digital baseline the crossbar model's speed is measured against.
-// (Integer GEMV also exists in the polarized/zero-skip family, issue 5; merge when both land.)
+// This is the library's one exact GEMV for the crossbar: zeroskip::int_gemm_plan (issue 5) also
+// computes exact integer GEMVs but cannot serve here - its dense weights are int8 (crossbar
+// weights go up to 16 bits), it rejects 16-bit inputs at K = 1152 (its int32 worst case), and on
+// the 1152x128 8-bit-input FC case it measured 8.9 us against 4.5 us for this kernel (avx2,
+// bench/RESULTS.md, crossbar section). The kernel's int16 pair dot product is simd::dot2.
 //
 //   crossbar::exact_gemv_plan plan(w /* N x K int32, |w| <= 32767 */, 16 /* input bits */);
 //   plan.run(x /* K uint16 */, y /* N int64 */);

@@ -43,7 +43,7 @@
 #include "finegrain/core/index.hpp"
 #include "finegrain/simd/batch.hpp"
 #include "finegrain/simd/extern_kernels.hpp"
-#include "finegrain/simd/int_dot.hpp"
+#include "finegrain/simd/int_ops.hpp"
 
 namespace finegrain {
 namespace crossbar {
@@ -277,28 +277,28 @@ void crossbar_kernels<Arch>::exact_gemv(const exact_gemv_args& a) noexcept
             V32 l0(0), l1(0), l2(0), l3(0), h0(0), h1(0), h2(0), h3(0);
             if (a.x_hi) {
                 for (index_t j = 0; j < a.k_pairs; ++j) {
-                    const V16 xl = simd::broadcast_pair_i16<Arch>(a.x_lo[j]);
-                    const V16 xh = simd::broadcast_pair_i16<Arch>(a.x_hi[j]);
+                    const V32 xl(a.x_lo[j]);
+                    const V32 xh(a.x_hi[j]);
                     const std::int16_t* wp = w + j * NB * 2;
                     const V16 w0 = V16::load_unaligned(wp), w1 = V16::load_unaligned(wp + W16);
                     const V16 w2 = V16::load_unaligned(wp + 2 * W16), w3 = V16::load_unaligned(wp + 3 * W16);
-                    l0 = l0 + simd::madd_pairs(w0, xl);
-                    l1 = l1 + simd::madd_pairs(w1, xl);
-                    l2 = l2 + simd::madd_pairs(w2, xl);
-                    l3 = l3 + simd::madd_pairs(w3, xl);
-                    h0 = h0 + simd::madd_pairs(w0, xh);
-                    h1 = h1 + simd::madd_pairs(w1, xh);
-                    h2 = h2 + simd::madd_pairs(w2, xh);
-                    h3 = h3 + simd::madd_pairs(w3, xh);
+                    l0 = l0 + simd::dot2<Arch>(w0, xl);
+                    l1 = l1 + simd::dot2<Arch>(w1, xl);
+                    l2 = l2 + simd::dot2<Arch>(w2, xl);
+                    l3 = l3 + simd::dot2<Arch>(w3, xl);
+                    h0 = h0 + simd::dot2<Arch>(w0, xh);
+                    h1 = h1 + simd::dot2<Arch>(w1, xh);
+                    h2 = h2 + simd::dot2<Arch>(w2, xh);
+                    h3 = h3 + simd::dot2<Arch>(w3, xh);
                 }
             } else {
                 for (index_t j = 0; j < a.k_pairs; ++j) {
-                    const V16 xl = simd::broadcast_pair_i16<Arch>(a.x_lo[j]);
+                    const V32 xl(a.x_lo[j]);
                     const std::int16_t* wp = w + j * NB * 2;
-                    l0 = l0 + simd::madd_pairs(V16::load_unaligned(wp), xl);
-                    l1 = l1 + simd::madd_pairs(V16::load_unaligned(wp + W16), xl);
-                    l2 = l2 + simd::madd_pairs(V16::load_unaligned(wp + 2 * W16), xl);
-                    l3 = l3 + simd::madd_pairs(V16::load_unaligned(wp + 3 * W16), xl);
+                    l0 = l0 + simd::dot2<Arch>(V16::load_unaligned(wp), xl);
+                    l1 = l1 + simd::dot2<Arch>(V16::load_unaligned(wp + W16), xl);
+                    l2 = l2 + simd::dot2<Arch>(V16::load_unaligned(wp + 2 * W16), xl);
+                    l3 = l3 + simd::dot2<Arch>(V16::load_unaligned(wp + 3 * W16), xl);
                 }
             }
             alignas(64) std::int32_t lo[NB], hi[NB];
