@@ -223,6 +223,13 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
 {
     return _mm512_movm_epi32(static_cast<__mmask16>(bits));
 }
+#else
+// x86-only helpers, declared everywhere so that kernels may name them in discarded
+// `if constexpr (Arch::id == arch_id::avx2)` branches; never defined or used off x86.
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+batch<std::int32_t, Arch> or_fragments_u16x8(const unsigned char* p) noexcept;
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+void store_u8x8(const batch<std::int32_t, Arch>& v, std::uint8_t* dst) noexcept;
 #endif  // FINEGRAIN_X86_64
 
 #if FINEGRAIN_AARCH64
