@@ -285,5 +285,15 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
 }
 #endif  // FINEGRAIN_AARCH64
 
+/// Bit length of each lane (index of the highest set bit + 1; 0 for 0) for int32 lanes in
+/// [0, 2^24), read from the exponent of the exact float conversion.
+template <class T, class A>
+FINEGRAIN_ALWAYS_INLINE xsimd::batch<T, A> bit_length_small(const xsimd::batch<T, A>& v) noexcept
+{
+    using I = xsimd::batch<T, A>;
+    const I e = xsimd::bitwise_cast<I>(xsimd::batch_cast<float>(v)) >> 23;
+    return xsimd::max(e - I(126), I(0));
+}
+
 } // namespace simd
 } // namespace finegrain

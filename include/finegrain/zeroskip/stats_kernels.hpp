@@ -100,8 +100,7 @@ index_t stats_kernels<Arch>::words(const unsigned char* p, index_t fragments, in
                 for (index_t j = 0; j < V; ++j) ors[j] = static_cast<std::int32_t>(fold(p + (f + j) * Words * 8, Words, bits));
                 v = I::load_aligned(ors);
             }
-            const I e = xsimd::bitwise_cast<I>(xsimd::batch_cast<float>(v)) >> 23;
-            const I lens = xsimd::max(e - I(126), I(0));
+            const I lens = simd::bit_length_small(v);
             I c = (v & I(0x5555)) + ((v >> 1) & I(0x5555));
             c = (c & I(0x3333)) + ((c >> 2) & I(0x3333));
             c = (c & I(0x0f0f)) + ((c >> 4) & I(0x0f0f));
