@@ -281,6 +281,41 @@ TEST_CASE("crossbar: zero-skip cycle counts equal the hand-computed sums")
     CHECK(l.stats().dac_pulses == 1 + (1 + 0 + 2) + 1);
 }
 
+TEST_CASE("crossbar: DAC pulses equal the per-cycle row count for every DAC width and skip mode")
+{
+    int wrong = 0;
+    for (unsigned x = 0; x < 65536; x += 7)
+        for (int d = 1; d <= 4; ++d) {
+            int want = 0;
+            for (int t = 0; t * d < 16; ++t) want += ((x >> (t * d)) & ((1u << d) - 1u)) != 0;
+            wrong += xb::nonzero_digits(x, d) != want;
+        }
+    CHECK(wrong == 0);
+    CHECK(xb::nonzero_digits(0xFFFF, 3) == 6);
+    const index_t k = 37, n = 3;
+    const auto w = random_weights(n, k, 8, 4, false, 21);
+    const auto x = random_inputs(k, 9, 22);
+    for (int d = 1; d <= 4; ++d)
+        for (int s = 0; s < 3; ++s) {
+            auto c = small_config(xb::mapping::differential, false, 4, 2, 8, d, 9);
+            c.skip = xb::zero_skip(s);
+            xb::layer l(c, matrix_view<const std::int32_t>(w.data(), n, k));
+            l.count_only(x.data());
+            const auto& g = l.geo();
+            std::int64_t pulses = 0;
+            int cycles[16];
+            for (index_t f = 0; f < g.fragments; ++f) {
+                const index_t rows = g.rows_in_fragment(f);
+                const int runs = xb::fragment_cycles(c, x.data() + f * 4, rows, cycles);
+                for (int i = 0; i < runs; ++i)
+                    for (index_t r = 0; r < rows; ++r) pulses += ((x[std::size_t(f * 4 + r)] >> (cycles[i] * d)) & ((1u << d) - 1u)) != 0;
+            }
+            INFO("d " << d << " skip " << s);
+            CHECK(l.stats().dac_pulses == pulses * g.crossbars_per_row_tile());
+            CHECK(l.stats().cell_reads == pulses * (g.columns + g.unit_columns * g.crossbars_per_row_tile()));
+        }
+}
+
 TEST_CASE("crossbar: the pinned random stream (same on every platform)")
 {
     xb::rng g(1);
@@ -390,6 +425,65 @@ TEST_CASE("crossbar: fast path equals the reference bit for bit, every arch")
             INFO(std::string(fast.kernel_name()));
             CHECK(y == r);
         }
+    });
+}
+
+TEST_CASE("crossbar: fragments split into two byte-sum halves (u8x2) equal the reference, every arch")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const xb::mapping maps[] = {xb::mapping::differential, xb::mapping::offset, xb::mapping::polarized};
+        std::uint32_t seed = 101;
+        for (xb::mapping map : maps)
+            for (const auto& md : {std::pair<index_t, int>{32, 2}, {48, 2}, {128, 1}})
+                for (index_t k : {150, 300}) {  // 300: the last fragment is partial
+                    auto c = small_config(map, (seed & 1) != 0, md.first, 2, 8, md.second, 9);
+                    c.rows = md.first == 48 ? 96 : 128;
+                    c.cols = 64;
+                    c.skip = xb::zero_skip(seed % 3);
+                    c.adc_bits = c.exact_adc_bits() - int(seed % 2);  // saturating one bit short, or exact
+                    const index_t n = 1 + index_t(seed * 7 % 23);
+                    const auto w = random_weights(n, k, map == xb::mapping::offset ? 7 : 8, md.first,
+                                                  map == xb::mapping::polarized, seed);
+                    const auto x = random_inputs(k, 9, seed + 1, 0.2);
+                    const auto p = xb::program_weights(c, matrix_view<const std::int32_t>(w.data(), n, k));
+                    xb::fast_engine fast(p);
+                    CHECK(fast.arch() == A::id);
+                    INFO(std::string(fast.kernel_name()) << " mapping " << xb::to_string(map) << " m " << md.first
+                                                         << " d " << md.second << " K " << k << " N " << n);
+                    CHECK(std::string(fast.kernel_name()).rfind("u8x2_", 0) == 0);
+                    std::vector<std::int64_t> y(static_cast<std::size_t>(n)), r(static_cast<std::size_t>(n));
+                    fast.mvm(x.data(), y.data());
+                    finegrain::ref::crossbar_mvm(p, x.data(), r.data());
+                    CHECK(y == r);
+                    ++seed;
+                }
+    });
+}
+
+TEST_CASE("crossbar: several column blocks with a partial last one equal the reference, every arch")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        std::uint32_t seed = 201;
+        for (index_t m : {4, 8, 16})
+            for (int dac_bits : {1, 2}) {
+                auto c = small_config(xb::mapping::polarized, false, m, 2, 8, dac_bits, 9);
+                c.skip = xb::zero_skip(seed % 3);
+                const index_t k = 40, n = 70;  // 280 weight columns: blocks of 256 or 128 columns + a partial one
+                const auto w = random_weights(n, k, 8, m, true, seed);
+                const auto x = random_inputs(k, 9, seed + 1);
+                const auto p = xb::program_weights(c, matrix_view<const std::int32_t>(w.data(), n, k));
+                xb::fast_engine fast(p);
+                CHECK(fast.arch() == A::id);
+                INFO(std::string(fast.kernel_name()) << " m " << m << " d " << dac_bits);
+                std::vector<std::int64_t> y(static_cast<std::size_t>(n)), r(static_cast<std::size_t>(n));
+                fast.mvm(x.data(), y.data());
+                finegrain::ref::crossbar_mvm(p, x.data(), r.data());
+                CHECK(y == r);
+                CHECK(y == exact(w, n, k, x));
+                ++seed;
+            }
     });
 }
 

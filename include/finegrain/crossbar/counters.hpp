@@ -72,6 +72,18 @@ inline int fragment_cycles(const crossbar_config& cfg, const std::uint16_t* x, i
     return n;
 }
 
+/// How many d-bit digits of x are non-zero.
+inline int nonzero_digits(unsigned x, int d) noexcept
+{
+    unsigned any = x, ones = 0;  // any: each digit's bits ORed into its lowest bit
+    for (int s = 1; s < d; ++s) any |= x >> s;
+    for (int b = 0; b < 16; b += d) ones |= 1u << b;
+    unsigned v = any & ones;
+    int n = 0;
+    for (; v; v &= v - 1) ++n;
+    return n;
+}
+
 /// Counts one MVM with input x (geometry g, config cfg) into `c`.
 inline void count_mvm(const crossbar_config& cfg, const geometry& g, const std::uint16_t* x, counters& c)
 {
@@ -81,7 +93,6 @@ inline void count_mvm(const crossbar_config& cfg, const geometry& g, const std::
                            g.unit_columns;  // columns of the fullest crossbar
     const double rate = double(cfg.costs.adcs_per_crossbar) * cfg.costs.adc_rate_gsps;  // conversions per ns
     const int d = cfg.dac_bits;
-    const unsigned mask = (1u << d) - 1u;
     int cycles[16];
     double mvm_ns = 0.0;
     const index_t fragments_per_tile = cfg.rows / g.fragment_rows;
@@ -98,12 +109,12 @@ inline void count_mvm(const crossbar_config& cfg, const geometry& g, const std::
             c.cycles_full += std::int64_t(cfg.input_cycles()) * X;
             c.conversions += std::int64_t(n) * columns_per_fragment;
             c.shift_adds += std::int64_t(n) * columns_per_fragment;
-            for (int i = 0; i < n; ++i) {
-                std::int64_t driven = 0;
-                for (index_t r = 0; r < rows; ++r) driven += ((unsigned(xf[r]) >> (cycles[i] * d)) & mask) != 0;
-                c.dac_pulses += driven * X;
-                c.cell_reads += driven * columns_per_fragment;
-            }
+            // A skipped cycle has a zero slice in every row, so the rows driven over the cycles
+            // that run are the non-zero d-bit digits of the inputs.
+            std::int64_t driven = 0;
+            for (index_t r = 0; r < rows; ++r) driven += nonzero_digits(xf[r], d);
+            c.dac_pulses += driven * X;
+            c.cell_reads += driven * columns_per_fragment;
         }
         const double t = double(most_cycles) * cfg.cycle_ns;
         const double adc = double(tile_conversions) / rate;

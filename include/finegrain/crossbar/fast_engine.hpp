@@ -69,6 +69,12 @@ public:
         if (!negative && p_max <= 255 && amax_ <= 127 && g.fragments * amax_ <= 32767) {
             lane_bytes_ = 1;
             flush_every_ = 127 / amax_;
+        } else if (!negative && split_fits(g.fragment_rows, top) && p_max <= 65535 && amax_ <= 32767) {
+            // Two sub-fragments of byte sums, added in uint16 before the ADC (ISAAC's 128 rows of
+            // 2-bit cells: 64 x 3 = 192 per half): twice the columns per vector of uint16 tables.
+            lane_bytes_ = 1;
+            split_groups_ = (groups_ + 1) / 2;
+            flush_every_ = 32767 / amax_;
         } else if (!negative && p_max <= 65535 && amax_ <= 32767) {
             lane_bytes_ = 2;
             flush_every_ = 32767 / amax_;
@@ -78,26 +84,35 @@ public:
         }
         arch_ = simd::with_best_arch([&](auto arch) {
             using K = crossbar_kernels<decltype(arch)>;
-            kernel_ = lane_bytes_ == 1 ? &K::column_sums_u8 : lane_bytes_ == 2 ? &K::column_sums_u16 : &K::column_sums_i32;
-            lanes_ = lane_bytes_ == 1 ? K::template lanes<std::uint8_t>()
-                                      : lane_bytes_ == 2 ? K::template lanes<std::uint16_t>() : K::template lanes<std::int32_t>();
+            kernel_ = split_groups_ ? &K::column_sums_u8_split
+                    : lane_bytes_ == 1 ? &K::column_sums_u8 : lane_bytes_ == 2 ? &K::column_sums_u16 : &K::column_sums_i32;
+            lanes_ = split_groups_ ? 2 * K::template lanes<std::uint16_t>()
+                     : lane_bytes_ == 1 ? K::template lanes<std::uint8_t>()
+                     : lane_bytes_ == 2 ? K::template lanes<std::uint16_t>() : K::template lanes<std::int32_t>();
         });
         columns_ = (g.columns + 63) / 64 * 64;
         pack();
 
+        // Column blocks whose tables take about 8 KB (at least one vector; split: one vector).
         const index_t entries = index_t(1) << (group_rows_ * d_);
-        scratch_ = aligned_buffer<std::uint8_t>((groups_ * entries + 16) * 64);
-        wide_ = aligned_buffer<std::int32_t>(16 * 64);
+        const index_t table_bytes = groups_ * entries * lane_bytes_;
+        block_columns_ = split_groups_ ? lanes_ : (8192 / table_bytes) / lanes_ * lanes_;
+        block_columns_ = block_columns_ < lanes_ ? lanes_ : block_columns_ > columns_ ? columns_ : block_columns_;
+        // tables + [16] accumulators (64-byte vectors; split: 128 bytes of uint16 per cycle)
+        scratch_ = aligned_buffer<std::uint8_t>(split_groups_ ? groups_ * entries * 64 + 16 * 128
+                                                              : (table_bytes + 16 * lane_bytes_) * block_columns_);
+        wide_ = aligned_buffer<std::int32_t>(16 * (block_columns_ > 64 ? block_columns_ : 64));
         column_totals_ = aligned_buffer<std::int64_t>(columns_);
         patterns_ = aligned_buffer<std::uint8_t>(g.fragments * 16 * groups_);
         cycles_ = aligned_buffer<std::int8_t>(g.fragments * 16);
         runs_ = aligned_buffer<std::uint8_t>(g.fragments);
         unit_values_ = aligned_buffer<std::int64_t>(g.unit_columns ? g.fragments * g.crossbars_per_row_tile() : 0);
-        name_ = std::string(lane_bytes_ == 1 ? "u8" : lane_bytes_ == 2 ? "u16" : "i32") + "_crossbar_columns_" +
+        name_ = std::string(split_groups_ ? "u8x2" : lane_bytes_ == 1 ? "u8" : lane_bytes_ == 2 ? "u16" : "i32") + "_crossbar_columns_" +
                 std::to_string(group_rows_) + "x" + std::to_string(lanes_) + "__" + simd::to_string(arch_);
     }
 
-    /// Kernel name, e.g. "u8_crossbar_columns_4x32__avx2": lane type, rows per table group x lanes.
+    /// Kernel name, e.g. "u8_crossbar_columns_4x32__avx2": lane type (u8x2: byte sums of two
+    /// sub-fragments added in uint16), rows per table group x columns per vector.
     const char* kernel_name() const noexcept { return name_.c_str(); }
     simd::arch_id arch() const noexcept { return arch_; }
 
@@ -127,6 +142,8 @@ public:
         a.adc_shift = shift_;
         a.adc_max = amax_;
         a.flush_every = flush_every_;
+        a.split_groups = split_groups_;
+        a.block_columns = block_columns_;
         a.out = column_totals_.data();
         a.scratch = scratch_.data();
         a.wide = wide_.data();
@@ -162,6 +179,13 @@ public:
     }
 
 private:
+    // Whether byte sums of each half of a fragment (in whole row groups) fit 255.
+    bool split_fits(index_t fragment_rows, std::int64_t top) const noexcept
+    {
+        const index_t half_rows = (groups_ + 1) / 2 * group_rows_;
+        return groups_ >= 2 && (half_rows < fragment_rows ? half_rows : fragment_rows) * ((1 << d_) - 1) * top <= 255;
+    }
+
     template <class L>
     void pack_as(aligned_buffer<std::uint8_t>& levels, aligned_buffer<std::uint8_t>& negate) const
     {
@@ -204,7 +228,25 @@ private:
                 }
     }
 
-    // Cycles each fragment runs and each row group's input pattern per cycle.
+    // Bit i of a 16-bit value moved to bit 4 i (64 bits).
+    static std::uint64_t spread_bits_by_4(std::uint64_t x) noexcept
+    {
+        x = (x | x << 24) & 0x000000FF000000FFull;
+        x = (x | x << 12) & 0x000F000F000F000Full;
+        x = (x | x << 6) & 0x0303030303030303ull;
+        return (x | x << 3) & 0x1111111111111111ull;
+    }
+    // 2-bit digit i of a 16-bit value moved to bits [4 i, 4 i + 2) (32 bits).
+    static std::uint64_t spread_pairs_by_4(std::uint64_t x) noexcept
+    {
+        x = (x | x << 8) & 0x00FF00FFull;
+        x = (x | x << 4) & 0x0F0F0F0Full;
+        return (x | x << 2) & 0x33333333ull;
+    }
+
+    // Cycles each fragment runs and each row group's input pattern per cycle. A group's g x d
+    // pattern bits of cycle t are gathered once per group for all cycles: digit t of row j of
+    // the group goes to bit 4 t + j d of one word (g d = 4 for d = 1, 2, 4; g = 1 for d = 3).
     void prepare_inputs(const std::uint16_t* x) const
     {
         const programmed_weights& p = *p_;
@@ -216,18 +258,21 @@ private:
             const std::uint16_t* xf = x + f * g.fragment_rows;
             const int runs = fragment_cycles(p.config, xf, rows, cycles);
             runs_[f] = std::uint8_t(runs);
+            for (int i = 0; i < runs; ++i) cycles_[f * 16 + i] = std::int8_t(cycles[i]);
             std::uint8_t* pat = patterns_.data() + f * 16 * groups_;
-            for (int i = 0; i < runs; ++i) {
-                const int t = cycles[i];
-                cycles_[f * 16 + i] = std::int8_t(t);
-                for (index_t gr = 0; gr < groups_; ++gr) {
-                    unsigned pattern = 0;
-                    for (int j = 0; j < group_rows_; ++j) {
-                        const index_t r = gr * group_rows_ + j;
-                        if (r < rows) pattern |= ((unsigned(xf[r]) >> (t * d_)) & mask) << (j * d_);
-                    }
-                    pat[i * groups_ + gr] = std::uint8_t(pattern);
+            for (index_t gr = 0; gr < groups_; ++gr) {
+                if (group_rows_ == 1) {
+                    const unsigned v = gr < rows ? xf[gr] : 0u;
+                    for (int i = 0; i < runs; ++i) pat[i * groups_ + gr] = std::uint8_t((v >> (cycles[i] * d_)) & mask);
+                    continue;
                 }
+                std::uint64_t bits = 0;
+                for (int j = 0; j < group_rows_; ++j) {
+                    const index_t r = gr * group_rows_ + j;
+                    const std::uint64_t v = r < rows ? xf[r] : 0u;
+                    bits |= (d_ == 1 ? spread_bits_by_4(v) : spread_pairs_by_4(v)) << (j * d_);
+                }
+                for (int i = 0; i < runs; ++i) pat[i * groups_ + gr] = std::uint8_t((bits >> (4 * cycles[i])) & 15u);
             }
         }
     }
@@ -260,7 +305,7 @@ private:
 
     const programmed_weights* p_;
     int d_ = 1, group_rows_ = 4, shift_ = 0, lane_bytes_ = 1;
-    index_t groups_ = 0, columns_ = 0, lanes_ = 1, flush_every_ = 1;
+    index_t groups_ = 0, columns_ = 0, lanes_ = 1, flush_every_ = 1, split_groups_ = 0, block_columns_ = 0;
     std::int32_t round_ = 0, amax_ = 0;
     simd::arch_id arch_ = simd::arch_id::scalar;
     void (*kernel_)(const column_sum_args&) noexcept = nullptr;
