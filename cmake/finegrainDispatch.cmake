@@ -1,4 +1,4 @@
-# finegrain_target_dispatch(<target> [ARCHS <arch>...])
+# finegrain_target_dispatch(<target> [PUBLIC] [ARCHS <arch>...])
 #
 # The runtime tier. For each arch, generates one translation unit that holds nothing but
 # explicit instantiations of every finegrain kernel family for that arch, compiled with that
@@ -12,8 +12,10 @@
 #   avx512   avx2 flags + -mavx512f -mavx512cd -mavx512bw -mavx512dq -mavx512vl   x86_64
 #   neon64   (baseline)                                                  aarch64
 #
-# ARCHS defaults to every arch of the target processor. All TUs of <target> that create
-# finegrain plans must be compiled with the target's definitions (they are PRIVATE).
+# ARCHS defaults to every arch of the target processor. All TUs that create finegrain plans
+# must be compiled with the target's definitions: they are PRIVATE to <target>, or, with
+# PUBLIC, also passed to everything linking <target> (so several executables can share one
+# static library holding the instantiations instead of compiling them each).
 include_guard(GLOBAL)
 
 function(_finegrain_arch_flags arch out_var)
@@ -32,7 +34,11 @@ function(_finegrain_arch_flags arch out_var)
 endfunction()
 
 function(finegrain_target_dispatch target)
-  cmake_parse_arguments(PARSE_ARGV 1 FG "" "" "ARCHS")
+  cmake_parse_arguments(PARSE_ARGV 1 FG "PUBLIC" "" "ARCHS")
+  set(_scope PRIVATE)
+  if(FG_PUBLIC)
+    set(_scope PUBLIC)
+  endif()
   if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
     set(_family sse4_2 avx2 avx512)
   elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
@@ -58,6 +64,6 @@ function(finegrain_target_dispatch target)
     set_source_files_properties("${_src}" PROPERTIES COMPILE_OPTIONS "${_flags}")
     target_sources(${target} PRIVATE "${_src}")
     string(TOUPPER ${arch} _ARCH)
-    target_compile_definitions(${target} PRIVATE FINEGRAIN_DISPATCH_HAS_${_ARCH}=1)
+    target_compile_definitions(${target} ${_scope} FINEGRAIN_DISPATCH_HAS_${_ARCH}=1)
   endforeach()
 endfunction()
