@@ -398,8 +398,10 @@ TEST_CASE("crossbar: fast path equals the reference bit for bit, every arch")
                                                       map == xb::mapping::polarized, seed);
                         const auto x = random_inputs(k, 9, seed + 1);
                         const auto p = xb::program_weights(c, matrix_view<const std::int32_t>(w.data(), n, k));
-                        xb::fast_engine fast(p);
+                        // tables kept (default budget) on even seeds, rebuilt per MVM on odd ones
+                        xb::fast_engine fast(p, seed % 2 ? 0 : xb::fast_engine::default_table_budget);
                         CHECK(fast.arch() == A::id);
+                        CHECK(fast.tables_prebuilt() == (seed % 2 == 0));
                         std::vector<std::int64_t> y(static_cast<std::size_t>(n)), r(static_cast<std::size_t>(n));
                         fast.mvm(x.data(), y.data());
                         finegrain::ref::crossbar_mvm(p, x.data(), r.data());
@@ -408,7 +410,7 @@ TEST_CASE("crossbar: fast path equals the reference bit for bit, every arch")
                         CHECK(y == r);
                         ++seed;
                     }
-        // Real size: one ResNet-18 3x3 row (K = 1152) under FORMS (u8 lanes) and ISAAC-like m = 128 (u16 lanes).
+        // Real size: one ResNet-18 3x3 row (K = 1152) under FORMS (u8 lanes) and ISAAC-like m = 128 (u8x2 lanes).
         for (index_t m : {8, 128}) {
             auto c = xb::forms(m == 128 ? 8 : m);
             c.fragment_rows = m;
@@ -447,15 +449,18 @@ TEST_CASE("crossbar: fragments split into two byte-sum halves (u8x2) equal the r
                                                   map == xb::mapping::polarized, seed);
                     const auto x = random_inputs(k, 9, seed + 1, 0.2);
                     const auto p = xb::program_weights(c, matrix_view<const std::int32_t>(w.data(), n, k));
-                    xb::fast_engine fast(p);
-                    CHECK(fast.arch() == A::id);
-                    INFO(std::string(fast.kernel_name()) << " mapping " << xb::to_string(map) << " m " << md.first
-                                                         << " d " << md.second << " K " << k << " N " << n);
-                    CHECK(std::string(fast.kernel_name()).rfind("u8x2_", 0) == 0);
                     std::vector<std::int64_t> y(static_cast<std::size_t>(n)), r(static_cast<std::size_t>(n));
-                    fast.mvm(x.data(), y.data());
                     finegrain::ref::crossbar_mvm(p, x.data(), r.data());
-                    CHECK(y == r);
+                    for (index_t budget : {index_t(0), xb::fast_engine::default_table_budget}) {  // tables per MVM / kept
+                        xb::fast_engine fast(p, budget);
+                        CHECK(fast.arch() == A::id);
+                        CHECK(fast.tables_prebuilt() == (budget > 0));
+                        INFO(std::string(fast.kernel_name()) << " mapping " << xb::to_string(map) << " m " << md.first
+                                                             << " d " << md.second << " K " << k << " N " << n << " budget " << budget);
+                        CHECK(std::string(fast.kernel_name()).rfind("u8x2_", 0) == 0);
+                        fast.mvm(x.data(), y.data());
+                        CHECK(y == r);
+                    }
                     ++seed;
                 }
     });
@@ -474,14 +479,19 @@ TEST_CASE("crossbar: several column blocks with a partial last one equal the ref
                 const auto w = random_weights(n, k, 8, m, true, seed);
                 const auto x = random_inputs(k, 9, seed + 1);
                 const auto p = xb::program_weights(c, matrix_view<const std::int32_t>(w.data(), n, k));
-                xb::fast_engine fast(p);
-                CHECK(fast.arch() == A::id);
-                INFO(std::string(fast.kernel_name()) << " m " << m << " d " << dac_bits);
                 std::vector<std::int64_t> y(static_cast<std::size_t>(n)), r(static_cast<std::size_t>(n));
-                fast.mvm(x.data(), y.data());
                 finegrain::ref::crossbar_mvm(p, x.data(), r.data());
-                CHECK(y == r);
-                CHECK(y == exact(w, n, k, x));
+                CHECK(r == exact(w, n, k, x));
+                for (index_t budget : {index_t(0), xb::fast_engine::default_table_budget}) {  // tables per MVM / kept
+                    xb::fast_engine fast(p, budget);
+                    CHECK(fast.arch() == A::id);
+                    CHECK(fast.tables_prebuilt() == (budget > 0));
+                    INFO(std::string(fast.kernel_name()) << " m " << m << " d " << dac_bits << " budget " << budget);
+                    fast.mvm(x.data(), y.data());
+                    CHECK(y == r);
+                    fast.mvm(x.data(), y.data());  // a second MVM: tables kept (or rebuilt) unchanged
+                    CHECK(y == r);
+                }
                 ++seed;
             }
     });

@@ -73,6 +73,8 @@ struct column_sum_args {
     index_t flush_every = 1;
     index_t split_groups = 0;      ///< column_sums_u8_split: row groups of the first sub-fragment
     index_t block_columns = 0;     ///< column_sums_u8/u16/i32: columns per table block (a multiple of W)
+    int input_cycles = 16;         ///< cycles an input takes (every t in cycles is below it), <= 16
+    const void* prebuilt = nullptr;  ///< lane type: every block's and fragment's tables, [c0 / block][f][group][entry][block], or null
     std::int64_t* out = nullptr;   ///< [columns], added to
     void* scratch = nullptr;       ///< lane type; (groups << (g d)) * W + 16 * W lanes
     std::int32_t* wide = nullptr;  ///< 16 * W
@@ -184,6 +186,7 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
     // otherwise force reloads of the argument block.
     const L* FINEGRAIN_RESTRICT levels = static_cast<const L*>(a.levels);
     const L* FINEGRAIN_RESTRICT negate = static_cast<const L*>(a.negate);
+    const L* FINEGRAIN_RESTRICT prebuilt = static_cast<const L*>(a.prebuilt);
     L* FINEGRAIN_RESTRICT tables = static_cast<L*>(a.scratch);
     std::int32_t* FINEGRAIN_RESTRICT wide = a.wide;
     std::int64_t* FINEGRAIN_RESTRICT out = a.out;
@@ -192,7 +195,7 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
     const std::uint8_t* FINEGRAIN_RESTRICT runs_of = a.runs;
     const index_t fragments = a.fragments, groups = a.groups, columns = a.columns, flush_every = a.flush_every;
     const index_t col_begin = a.col_begin, col_end = a.col_end, C = a.block_columns;
-    const int g = a.group_rows, d = a.dac_bits, shift = a.adc_shift;
+    const int g = a.group_rows, d = a.dac_bits, shift = a.adc_shift, T = a.input_cycles;
     const index_t entries = index_t(1) << (g * d);
     L* FINEGRAIN_RESTRICT acc = tables + groups * entries * C;  // [16][C] narrow sums
     std::int16_t* FINEGRAIN_RESTRICT acc16 = reinterpret_cast<std::int16_t*>(wide);  // [16][C] (byte_pairs)
@@ -210,14 +213,20 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
     // side of a cycle (its table rows) is looked up once per block, not once per vector.
     for (index_t c0 = col_begin; c0 < col_end; c0 += C) {
         const index_t cols = col_end - c0 < C ? col_end - c0 : C;
-        for (index_t i = 0; i < 16 * C; ++i) wide[i] = 0;
-        for (index_t i = 0; i < 16 * C; ++i) acc[i] = 0;
+        for (index_t i = 0; i < T * C; ++i) wide[i] = 0;
+        for (index_t i = 0; i < T * C; ++i) acc[i] = 0;
         index_t pending = 0;
         for (index_t f = 0; f < fragments; ++f) {
             // Tables: entry p of a group = sum_j digit_j(p) level_j, built digit by digit so no
-            // entry waits on the store just before it.
-            for (index_t j = 0; j < cols; j += W)
-                build_tables<V>(levels + f * groups * g * columns + c0 + j, columns, groups, g, d, tables + j, C);
+            // entry waits on the store just before it (or built once by the engine).
+            const L* tab = tables;
+            const index_t ts = C;  // elements between a table's entries
+            if (prebuilt) {
+                tab = prebuilt + (c0 / C * fragments + f) * groups * entries * C;
+            } else {
+                for (index_t j = 0; j < cols; j += W)
+                    build_tables<V>(levels + f * groups * g * columns + c0 + j, columns, groups, g, d, tables + j, C);
+            }
             const L* neg_row = negate + f * columns + c0;
             const std::uint8_t* pat = patterns + f * 16 * groups;
             const int runs = runs_of[f];
@@ -225,18 +234,18 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
                 const int t = cycle_list[f * 16 + i];
                 const std::uint8_t* pt = pat + i * groups;
                 L* acc_row = acc + t * C;
-                const L* row0 = tables + index_t(pt[0]) * C;
+                const L* row0 = tab + index_t(pt[0]) * ts;
                 if (groups == 1) {
                     for (index_t j = 0; j < cols; j += W) convert(V::load_unaligned(row0 + j), j, neg_row, acc_row);
                 } else if (groups == 2) {  // FORMS m = 8 with 1-bit DACs
-                    const L* row1 = tables + (entries + pt[1]) * C;
+                    const L* row1 = tab + (entries + pt[1]) * ts;
                     for (index_t j = 0; j < cols; j += W)
                         convert(V::load_unaligned(row0 + j) + V::load_unaligned(row1 + j), j, neg_row, acc_row);
                 } else {
                     for (index_t j = 0; j < cols; j += W) {
                         V sum = V::load_unaligned(row0 + j);
                         for (index_t gr = 1; gr < groups; ++gr)
-                            sum = sum + V::load_unaligned(tables + (gr * entries + pt[gr]) * C + j);
+                            sum = sum + V::load_unaligned(tab + (gr * entries + pt[gr]) * ts + j);
                         convert(sum, j, neg_row, acc_row);
                     }
                 }
@@ -247,7 +256,7 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
                     // int8 lanes -> int16 lanes: even bytes (x << 8) >> 8, odd bytes x >> 8.
                     using V16 = simd::batch<std::int16_t, Arch>;
                     constexpr index_t H = W / 2;
-                    for (int t = 0; t < 16; ++t)
+                    for (int t = 0; t < T; ++t)
                         for (index_t j = 0; j < cols; j += W) {
                             const V16 x = V16::load_unaligned(reinterpret_cast<const std::int16_t*>(acc + t * C + j));
                             std::int16_t* e = acc16 + t * C + j;
@@ -256,7 +265,7 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
                             zero.store_unaligned(acc + t * C + j);
                         }
                 } else {
-                    for (index_t i = 0; i < 16 * C; ++i) {
+                    for (index_t i = 0; i < T * C; ++i) {
                         wide[i] += static_cast<S>(acc[i]);
                         acc[i] = 0;
                     }
@@ -266,7 +275,7 @@ void crossbar_kernels<Arch>::column_sums(const column_sum_args& a) noexcept
         for (index_t c = 0; c < cols; ++c) {
             const index_t j = c / W * W, lane = c % W;
             std::int64_t total = 0;
-            for (int t = 0; t < 16; ++t) {
+            for (int t = 0; t < T; ++t) {
                 const std::int64_t s = byte_pairs ? acc16[t * C + j + (lane % 2) * (W / 2) + lane / 2] : wide[t * C + c];
                 total += s * (std::int64_t(1) << (t * d));  // s may be negative
             }
@@ -295,22 +304,28 @@ void crossbar_kernels<Arch>::column_sums_u8_split(const column_sum_args& a) noex
     const std::uint8_t* FINEGRAIN_RESTRICT runs_of = a.runs;
     const index_t fragments = a.fragments, groups = a.groups, split = a.split_groups, columns = a.columns;
     const index_t flush_every = a.flush_every, col_begin = a.col_begin, col_end = a.col_end;
-    const int g = a.group_rows, d = a.dac_bits, shift = a.adc_shift;
+    const int g = a.group_rows, d = a.dac_bits, shift = a.adc_shift, T = a.input_cycles;
     const index_t entries = index_t(1) << (g * d);
     std::uint16_t* FINEGRAIN_RESTRICT acc = reinterpret_cast<std::uint16_t*>(tables + groups * entries * B);  // [16][even W | odd W]
     const V round(static_cast<std::uint16_t>(a.adc_round)), top(static_cast<std::uint16_t>(a.adc_max));
     const V low_byte(std::uint16_t(0x00FF)), high_byte(std::uint16_t(0xFF00));
+    const std::uint8_t* FINEGRAIN_RESTRICT prebuilt = static_cast<const std::uint8_t*>(a.prebuilt);
+    const std::uint8_t* tab_base = tables;
     const auto tab = [&](index_t gr, unsigned p) {
-        return V::load_unaligned(reinterpret_cast<const std::uint16_t*>(tables + (gr * entries + p) * B));
+        return V::load_unaligned(reinterpret_cast<const std::uint16_t*>(tab_base + (gr * entries + p) * B));
     };
 
     for (index_t c0 = col_begin; c0 < col_end; c0 += B) {
-        for (index_t i = 0; i < 16 * B; ++i) wide[i] = 0;
-        for (index_t i = 0; i < 16 * B; ++i) acc[i] = 0;
+        for (index_t i = 0; i < T * B; ++i) wide[i] = 0;
+        for (index_t i = 0; i < T * B; ++i) acc[i] = 0;
         index_t pending = 0;
         for (index_t f = 0; f < fragments; ++f) {
-            build_tables<V>(reinterpret_cast<const std::uint16_t*>(levels + f * groups * g * columns + c0), columns / 2,
-                            groups, g, d, reinterpret_cast<std::uint16_t*>(tables), W);
+            if (prebuilt) {
+                tab_base = prebuilt + (c0 / B * fragments + f) * groups * entries * B;
+            } else {
+                build_tables<V>(reinterpret_cast<const std::uint16_t*>(levels + f * groups * g * columns + c0), columns / 2,
+                                groups, g, d, reinterpret_cast<std::uint16_t*>(tables), W);
+            }
             // negate bytes (0 or 0xFF) -> uint16 masks of the even and of the odd columns
             const V n = V::load_unaligned(reinterpret_cast<const std::uint16_t*>(negate + f * columns + c0));
             const V neg_even = (n << 8) | (n & low_byte), neg_odd = (n >> 8) | (n & high_byte);
@@ -333,7 +348,7 @@ void crossbar_kernels<Arch>::column_sums_u8_split(const column_sum_args& a) noex
             }
             if (++pending == flush_every || f + 1 == fragments) {
                 pending = 0;
-                for (index_t i = 0; i < 16 * B; ++i) {
+                for (index_t i = 0; i < T * B; ++i) {
                     wide[i] += static_cast<std::int16_t>(acc[i]);
                     acc[i] = 0;
                 }
@@ -341,7 +356,7 @@ void crossbar_kernels<Arch>::column_sums_u8_split(const column_sum_args& a) noex
         }
         for (index_t lane = 0; lane < B; ++lane) {
             std::int64_t total = 0;
-            for (int t = 0; t < 16; ++t)
+            for (int t = 0; t < T; ++t)
                 total += std::int64_t(wide[t * B + (lane % 2) * W + lane / 2]) * (std::int64_t(1) << (t * d));  // may be negative
             out[c0 + lane] += total;
         }
