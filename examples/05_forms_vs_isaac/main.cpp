@@ -88,11 +88,13 @@ xb::cost_report layer_cost(const xb::crossbar_config& cfg, const layer_shape& l,
     const bool fc = l.kernel == 0;
     const index_t k = fc ? l.cin : l.cin * l.kernel * l.kernel;
     const xb::geometry geo(cfg, k, l.cout);
+    xb::skip_stats skip(cfg, geo);  // the zero-skip statistics plan, once per layer
     xb::counters sampled;
     index_t mvms = 1;
     if (fc) {
         const auto x = relu_activations(std::size_t(k), seed);
-        xb::count_mvm(cfg, geo, x.data(), sampled);
+        skip.compute(x.data());
+        xb::count_mvm(cfg, geo, skip, x.data(), sampled);
     } else {
         const auto s = fg::conv2d_shape::square(1, l.cin, l.cout, l.size, l.kernel, l.stride, l.pad);
         const auto in = relu_activations(std::size_t(s.input_dims().size()), seed);
@@ -103,7 +105,8 @@ xb::cost_report layer_cost(const xb::crossbar_config& cfg, const layer_shape& l,
         for (index_t i = 0; i < samples; ++i) {
             const index_t p = i * mvms / samples;
             xb::im2col_pixel(s, iv, 0, p / s.out_width(), p % s.out_width(), xb::unroll_order::channel_major, col.data());
-            xb::count_mvm(cfg, geo, col.data(), sampled);
+            skip.compute(col.data());
+            xb::count_mvm(cfg, geo, skip, col.data(), sampled);
         }
         const double scale = double(mvms) / double(samples);
         sampled.conversions = std::int64_t(double(sampled.conversions) * scale);

@@ -306,7 +306,7 @@ TEST_CASE("crossbar: DAC pulses equal the per-cycle row count for every DAC widt
             int cycles[16];
             for (index_t f = 0; f < g.fragments; ++f) {
                 const index_t rows = g.rows_in_fragment(f);
-                const int runs = xb::fragment_cycles(c, x.data() + f * 4, rows, cycles);
+                const int runs = finegrain::ref::crossbar_fragment_cycles(c, x.data() + f * 4, rows, cycles);
                 for (int i = 0; i < runs; ++i)
                     for (index_t r = 0; r < rows; ++r) pulses += ((x[std::size_t(f * 4 + r)] >> (cycles[i] * d)) & ((1u << d) - 1u)) != 0;
             }
@@ -314,6 +314,68 @@ TEST_CASE("crossbar: DAC pulses equal the per-cycle row count for every DAC widt
             CHECK(l.stats().dac_pulses == pulses * g.crossbars_per_row_tile());
             CHECK(l.stats().cell_reads == pulses * (g.columns + g.unit_columns * g.crossbars_per_row_tile()));
         }
+}
+
+TEST_CASE("crossbar: zero-skip counters from the bit statistics equal the reference's, every arch")
+{
+    // count_mvm decides the cycles through skip_stats (zeroskip::bit_stats_plan); the oracle is
+    // ref::crossbar_fragment_cycles (one plain OR per fragment). K = 37: only m = 1 divides it.
+    fgtest::for_each_runnable_arch([](auto arch) {
+        const index_t k = 37, n = 3;
+        for (int bits : {8, 16})
+            for (index_t m : {1, 2, 4, 8, 16})
+                for (int d : {1, 2, 4})
+                    for (int s = 0; s < 3; ++s) {
+                        auto c = small_config(xb::mapping::offset, false, m, 2, 8, d, bits);
+                        c.skip = xb::zero_skip(s);
+                        const xb::geometry g(c, k, n);
+                        xb::skip_stats skip(c, g);
+                        CHECK(skip.arch() == decltype(arch)::id);
+                        const index_t X = g.crossbars_per_row_tile();
+                        for (std::uint32_t seed = 0; seed < 3; ++seed) {
+                            // ReLU-like: half zeros, magnitudes of every bit length; seed 2 also
+                            // zeroes the first two fragments and sets the top input bit.
+                            auto x = random_inputs(k, bits, 300 + seed, 0.5);
+                            if (seed == 2) {
+                                for (index_t i = 0; i < 2 * m && i < k; ++i) x[std::size_t(i)] = 0;
+                                x[std::size_t(k - 1)] = std::uint16_t(1u << (bits - 1));
+                            }
+                            skip.compute(x.data());
+                            xb::counters got;
+                            xb::count_mvm(c, g, skip, x.data(), got);
+                            std::int64_t runs = 0, pulses = 0;
+                            int wrong_lists = 0, want[16], list[16];
+                            for (index_t f = 0; f < g.fragments; ++f) {
+                                const index_t rows = g.rows_in_fragment(f);
+                                const std::uint16_t* xf = x.data() + f * m;
+                                const int r = finegrain::ref::crossbar_fragment_cycles(c, xf, rows, want);
+                                runs += r;
+                                for (int i = 0; i < r; ++i)
+                                    for (index_t j = 0; j < rows; ++j) pulses += ((xf[j] >> (want[i] * d)) & ((1u << d) - 1u)) != 0;
+                                const int got_runs = skip.cycles(f, xf, rows, list);
+                                wrong_lists += got_runs != r || !std::equal(list, list + r, want) || skip.cycles_run(f, xf, rows) != r;
+                            }
+                            INFO("bits " << bits << " m " << m << " d " << d << " skip " << s << " seed " << seed);
+                            CHECK(wrong_lists == 0);
+                            CHECK(got.cycles_run == runs * X);
+                            CHECK(got.cycles_full == g.fragments * c.input_cycles() * X);
+                            CHECK(got.dac_pulses == pulses * X);
+                            CHECK(got.conversions == runs * (g.columns + g.unit_columns * X));
+                            if (s == 0) CHECK(runs == g.fragments * c.input_cycles());
+                            if (s > 0 && seed == 2) CHECK(runs < g.fragments * c.input_cycles());  // the zero fragments skip
+                        }
+                    }
+    });
+    // The fast engine rejects statistics built for another geometry.
+    const auto c = small_config(xb::mapping::offset, false, 4, 2, 8, 1, 8);
+    const auto w = random_weights(3, 37, 8, 4, false, 31);
+    const auto p = xb::program_weights(c, matrix_view<const std::int32_t>(w.data(), 3, 37));
+    const xb::fast_engine engine(p);
+    xb::skip_stats other(c, xb::geometry(c, 36, 3));
+    const auto x = random_inputs(37, 8, 32);
+    std::vector<std::int64_t> y(3);
+    other.compute(x.data());
+    CHECK_THROWS_WITH_AS(engine.mvm(x.data(), other, y.data()), doctest::Contains("skip"), finegrain::error);
 }
 
 TEST_CASE("crossbar: the pinned random stream (same on every platform)")

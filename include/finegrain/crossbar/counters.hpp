@@ -5,8 +5,9 @@
 //
 // Per MVM, per fragment f of m rows and per input cycle t (input slice t = bits [t d, t d + d)):
 //   the fragment runs cycle t unless zero-skipping removes it (config.skip):
-//     leading          t >= ceil(bitlen(OR of the fragment's inputs) / d)
+//     leading          t >= ceil(bitlen(largest input of the fragment) / d)
 //     all_zero_cycles  slice t of every input of the fragment is zero
+//   decided by crossbar::skip_stats from the zero-skip family's bit statistics of x
 //   a cycle that runs, in each of the X crossbars the fragment's rows drive, costs
 //     conversions  one per weight column and unit column (the ADC input of the fragment)
 //     dac pulses   one per row whose input slice is non-zero
@@ -22,6 +23,7 @@
 
 #include "finegrain/crossbar/config.hpp"
 #include "finegrain/crossbar/mapping.hpp"
+#include "finegrain/crossbar/skip_stats.hpp"
 
 namespace finegrain {
 namespace crossbar {
@@ -52,26 +54,6 @@ struct counters {
     double cycles_saved() const noexcept { return cycles_full ? 1.0 - double(cycles_run) / double(cycles_full) : 0.0; }
 };
 
-/// The cycles fragment rows x[0..rows) run: writes their indices to `cycles` (ascending),
-/// returns how many.
-inline int fragment_cycles(const crossbar_config& cfg, const std::uint16_t* x, index_t rows, int* cycles) noexcept
-{
-    unsigned any = 0;
-    for (index_t r = 0; r < rows; ++r) any |= x[r];
-    const int total = cfg.input_cycles(), d = cfg.dac_bits;
-    const unsigned mask = (1u << d) - 1u;
-    int n = 0;
-    for (int t = 0; t < total; ++t) {
-        const unsigned slice = (any >> (t * d)) & mask;
-        if (cfg.skip == zero_skip::none || slice != 0) {
-            cycles[n++] = t;
-        } else if (cfg.skip == zero_skip::leading && (any >> (t * d)) != 0) {
-            cycles[n++] = t;  // an interior zero slice still runs under leading-only skipping
-        }
-    }
-    return n;
-}
-
 /// How many d-bit digits of x are non-zero.
 inline int nonzero_digits(unsigned x, int d) noexcept
 {
@@ -84,8 +66,10 @@ inline int nonzero_digits(unsigned x, int d) noexcept
     return n;
 }
 
-/// Counts one MVM with input x (geometry g, config cfg) into `c`.
-inline void count_mvm(const crossbar_config& cfg, const geometry& g, const std::uint16_t* x, counters& c)
+/// Counts one MVM with input x (geometry g, config cfg) into `c`; `skip` holds x's statistics
+/// (skip.compute(x) was called; no allocation here).
+inline void count_mvm(const crossbar_config& cfg, const geometry& g, const skip_stats& skip, const std::uint16_t* x,
+                      counters& c)
 {
     const index_t X = g.crossbars_per_row_tile();
     const index_t columns_per_fragment = g.columns + g.unit_columns * X;  // over all crossbars of a row tile
@@ -93,7 +77,6 @@ inline void count_mvm(const crossbar_config& cfg, const geometry& g, const std::
                            g.unit_columns;  // columns of the fullest crossbar
     const double rate = double(cfg.costs.adcs_per_crossbar) * cfg.costs.adc_rate_gsps;  // conversions per ns
     const int d = cfg.dac_bits;
-    int cycles[16];
     double mvm_ns = 0.0;
     const index_t fragments_per_tile = cfg.rows / g.fragment_rows;
     for (index_t tile = 0; tile < g.row_tiles; ++tile) {
@@ -102,7 +85,7 @@ inline void count_mvm(const crossbar_config& cfg, const geometry& g, const std::
         for (index_t f = tile * fragments_per_tile; f < g.fragments && f < (tile + 1) * fragments_per_tile; ++f) {
             const index_t rows = g.rows_in_fragment(f);
             const std::uint16_t* xf = x + f * g.fragment_rows;
-            const int n = fragment_cycles(cfg, xf, rows, cycles);
+            const int n = skip.cycles_run(f, xf, rows);
             most_cycles = n > most_cycles ? n : most_cycles;
             tile_conversions += std::int64_t(n) * widest;
             c.cycles_run += std::int64_t(n) * X;

@@ -6,11 +6,12 @@
 //
 //   crossbar::fast_engine engine(programmed);   // packs the levels for the best kernel, once
 //   engine.mvm(x, y);                           // no allocation; one call at a time per engine
+//   engine.mvm(x, skip, y);                     // the same with x's skip_stats already computed
 //
 // The weight side of the kernel - per fragment and row group, the sums of every subset of the
 // group's levels - is built once here when it fits table_budget, else per MVM.
-// Per MVM: the input side (which cycles each fragment runs and each row group's input pattern
-// per cycle) is prepared in scalar code, the kernel computes every weight column's signed sum
+// Per MVM: the input side (which cycles each fragment runs, from skip_stats, and each row
+// group's input pattern per cycle) is prepared in scalar code, the kernel computes every weight column's signed sum
 // of ADC codes, and the unit-column terms (flip encoding, offset bias) are added here from the
 // unit columns' own conversions.
 #pragma once
@@ -21,9 +22,9 @@
 #include <vector>
 
 #include "finegrain/core/aligned_buffer.hpp"
-#include "finegrain/crossbar/counters.hpp"
 #include "finegrain/crossbar/kernels.hpp"
 #include "finegrain/crossbar/mapping.hpp"
+#include "finegrain/crossbar/skip_stats.hpp"
 #include "finegrain/simd/dispatch.hpp"
 
 namespace finegrain {
@@ -48,7 +49,8 @@ public:
     /// table_budget: bytes of subset-sum tables the engine may keep built across MVMs (4 bytes
     /// per level for 4-row groups; the weights are stationary, so building them once saves
     /// ~40 % of an MVM); when the layer needs more, they are rebuilt per MVM in L1-sized blocks.
-    explicit fast_engine(const programmed_weights& p, index_t table_budget = default_table_budget) : p_(&p)
+    explicit fast_engine(const programmed_weights& p, index_t table_budget = default_table_budget)
+        : p_(&p), own_skip_(p.config, p.geo)
     {
         const char* why = unsupported_reason(p);
         detail::require(why == nullptr, "fast_engine", why ? why : "", "the fast path cannot run this layer");
@@ -130,10 +132,20 @@ public:
     /// crossbar_layer validates). One call at a time per engine.
     void mvm(const std::uint16_t* x, std::int64_t* y) const
     {
+        own_skip_.compute(x);
+        mvm(x, own_skip_, y);
+    }
+
+    /// The same, with `skip` (built for this engine's config and geometry) holding x's
+    /// statistics: skip.compute(x) was called (the layer shares them with its counters).
+    void mvm(const std::uint16_t* x, const skip_stats& skip, std::int64_t* y) const
+    {
         const programmed_weights& p = *p_;
         const crossbar_config& cfg = p.config;
         const geometry& g = p.geo;
-        prepare_inputs(x);
+        detail::require(skip.inputs() == g.inputs && skip.fragments() == g.fragments, "skip", skip.inputs(),
+                        "must be built for this engine's geometry (inputs, fragment rows)");
+        prepare_inputs(x, skip);
         std::memset(column_totals_.data(), 0, sizeof(std::int64_t) * std::size_t(columns_));
         column_sum_args a;
         a.fragments = g.fragments;
@@ -290,7 +302,7 @@ private:
     // Cycles each fragment runs and each row group's input pattern per cycle. A group's g x d
     // pattern bits of cycle t are gathered once per group for all cycles: digit t of row j of
     // the group goes to bit 4 t + j d of one word (g d = 4 for d = 1, 2, 4; g = 1 for d = 3).
-    void prepare_inputs(const std::uint16_t* x) const
+    void prepare_inputs(const std::uint16_t* x, const skip_stats& skip) const
     {
         const programmed_weights& p = *p_;
         const geometry& g = p.geo;
@@ -299,7 +311,7 @@ private:
         for (index_t f = 0; f < g.fragments; ++f) {
             const index_t rows = g.rows_in_fragment(f);
             const std::uint16_t* xf = x + f * g.fragment_rows;
-            const int runs = fragment_cycles(p.config, xf, rows, cycles);
+            const int runs = skip.cycles(f, xf, rows, cycles);
             runs_[f] = std::uint8_t(runs);
             for (int i = 0; i < runs; ++i) cycles_[f * 16 + i] = std::int8_t(cycles[i]);
             std::uint8_t* pat = patterns_.data() + f * 16 * groups_;
@@ -347,6 +359,7 @@ private:
     }
 
     const programmed_weights* p_;
+    mutable skip_stats own_skip_;  // x's statistics for mvm(x, y)
     int d_ = 1, group_rows_ = 4, shift_ = 0, lane_bytes_ = 1;
     index_t groups_ = 0, columns_ = 0, lanes_ = 1, flush_every_ = 1, split_groups_ = 0, block_columns_ = 0;
     std::int32_t round_ = 0, amax_ = 0;

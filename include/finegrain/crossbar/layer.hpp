@@ -81,7 +81,8 @@ public:
     /// FC: W is N x K (row n = the weights of output n).
     layer(const crossbar_config& cfg, matrix_view<const std::int32_t> w, engine e = engine::automatic,
           std::string name = "fc", std::uint64_t stream = 0)
-        : name_(std::move(name)), weights_(program_weights(cfg, w, stream)), noise_(cfg.device.seed, stream + 0x5EED)
+        : name_(std::move(name)), weights_(program_weights(cfg, w, stream)), skip_(weights_.config, weights_.geo),
+          noise_(cfg.device.seed, stream + 0x5EED)
     {
         choose_engine(e);
         x_.resize(static_cast<std::size_t>(weights_.geo.inputs));
@@ -116,18 +117,20 @@ public:
     {
         ref::require_crossbar_inputs(config(), x, geo().inputs);
         detail::require(y != nullptr, "y", "nullptr", "must not be null");
+        skip_.compute(x);  // once per MVM: the fast engine's cycles and the counters
         if (fast_)
-            fast_->mvm(x, y);
+            fast_->mvm(x, skip_, y);
         else
             ref::crossbar_mvm(weights_, x, y, &noise_);
-        count_mvm(config(), geo(), x, stats_);
+        count_mvm(config(), geo(), skip_, x, stats_);
     }
 
     /// Counts the MVM of x without computing it (cost studies over whole networks).
     void count_only(const std::uint16_t* x)
     {
         ref::require_crossbar_inputs(config(), x, geo().inputs);
-        count_mvm(config(), geo(), x, stats_);
+        skip_.compute(x);
+        count_mvm(config(), geo(), skip_, x, stats_);
     }
 
     /// FC over a batch: x is batch x K, y is batch x N.
@@ -186,6 +189,7 @@ private:
 
     std::string name_;
     programmed_weights weights_;
+    skip_stats skip_;  // zero-skip statistics of the current MVM's input
     std::unique_ptr<fast_engine> fast_;
     rng noise_;
     counters stats_;

@@ -4,7 +4,7 @@
 // and the only engine that models read noise.
 //
 // For input x (K unsigned values < 2^input_bits) and programmed weights p:
-//   for every fragment f and every input cycle t it runs (crossbar::fragment_cycles):
+//   for every fragment f and every input cycle t it runs (crossbar_fragment_cycles):
 //     v_r   = input slice t of row r = (x_r >> t d) & (2^d - 1)               (the DAC)
 //     for every crossbar of the row tile with a unit column:  U = adc(sum_r v_r u_r)
 //     for every weight column c = (array a, output n, slice s):
@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "finegrain/core/error.hpp"
-#include "finegrain/crossbar/counters.hpp"
+#include "finegrain/crossbar/config.hpp"
 #include "finegrain/crossbar/device.hpp"
 #include "finegrain/crossbar/mapping.hpp"
 #include "finegrain/crossbar/rng.hpp"
@@ -37,6 +37,28 @@ inline std::int64_t crossbar_adc(const crossbar::crossbar_config& cfg, double a)
     if (!(code > 0.0)) return 0;  // also NaN
     const double top = double(cfg.adc_max_code());
     return code >= top ? cfg.adc_max_code() : std::int64_t(code);
+}
+
+/// The cycles fragment rows x[0..rows) run under cfg.skip: writes their indices to `cycles`
+/// (ascending), returns how many. The plain oracle of crossbar::skip_stats: one OR of the
+/// fragment's inputs, then every cycle's slice of it.
+inline int crossbar_fragment_cycles(const crossbar::crossbar_config& cfg, const std::uint16_t* x, index_t rows,
+                                    int* cycles) noexcept
+{
+    unsigned any = 0;
+    for (index_t r = 0; r < rows; ++r) any |= x[r];
+    const int total = cfg.input_cycles(), d = cfg.dac_bits;
+    const unsigned mask = (1u << d) - 1u;
+    int n = 0;
+    for (int t = 0; t < total; ++t) {
+        const unsigned slice = (any >> (t * d)) & mask;
+        if (cfg.skip == crossbar::zero_skip::none || slice != 0) {
+            cycles[n++] = t;
+        } else if (cfg.skip == crossbar::zero_skip::leading && (any >> (t * d)) != 0) {
+            cycles[n++] = t;  // an interior zero slice still runs under leading-only skipping
+        }
+    }
+    return n;
 }
 
 /// Throws finegrain::error naming the first input >= 2^input_bits.
@@ -86,7 +108,7 @@ inline void crossbar_mvm(const crossbar::programmed_weights& p, const std::uint1
 
     for (index_t f = 0; f < g.fragments; ++f) {
         const index_t rows = g.rows_in_fragment(f), r0 = f * g.fragment_rows;
-        const int runs = crossbar::fragment_cycles(cfg, x + r0, rows, cycles);
+        const int runs = crossbar_fragment_cycles(cfg, x + r0, rows, cycles);
         for (int i = 0; i < runs; ++i) {
             const int t = cycles[i];
             for (index_t r = 0; r < rows; ++r) v[std::size_t(r)] = double((unsigned(x[r0 + r]) >> (t * d)) & ((1u << d) - 1u));
