@@ -188,11 +188,11 @@ private:
     {
         kc_ = shape_.k <= 320 ? shape_.k : 256;
         mc_ = std::max(mr_, (240 / mr_) * mr_);
-        nc_ = std::min(round_up(shape_.n, nr_), index_t(2048));
-        // Narrow N for the workers: split N first (B is packed once per chunk), then M.
-        const index_t min_nc = 4 * nr_;
-        if (workers > 1 && (shape_.n + nc_ - 1) / nc_ < workers && shape_.n >= workers * min_nc)
-            nc_ = round_up((shape_.n + workers - 1) / workers, nr_);
+        // Split N first (B is packed once per chunk), into equal chunks of at most 2048 columns
+        // whose count is a multiple of the workers when N is wide enough; then M.
+        index_t chunks = (shape_.n + 2047) / 2048;
+        if (workers > 1 && shape_.n >= workers * 4 * nr_) chunks = (chunks + workers - 1) / workers * workers;
+        nc_ = round_up((shape_.n + chunks - 1) / chunks, nr_);
         n_tasks_ = (shape_.n + nc_ - 1) / nc_;
         m_tasks_ = 1;
         if (n_tasks_ < workers) m_tasks_ = std::min(workers, (shape_.m + mr_ - 1) / mr_);
