@@ -3,6 +3,7 @@
 #pragma once
 
 #include "finegrain/dense/gemm_kernels.hpp"
+#include "finegrain/pattern/group_kernels.hpp"
 #include "finegrain/pattern/kernels.hpp"
 #include "finegrain/block/kernels.hpp"
 #include "finegrain/zeroskip/rows_kernels.hpp"

@@ -202,6 +202,78 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                 check_case<A>(c, seed++);
             }
         }
+        SUBCASE("output-channel-vectorised group kernels: auto choice and edge battery")
+        {
+            pattern_case c = square(1, 9, 32, 10, 1, 1);
+            c.group = 16;
+            c.connectivity = 0.5;
+            CHECK(check_case<A>(c, seed++).find("pattern_group_relu_16x") != std::string::npos);
+            c.opt.filter_group = 1;  // off: the tap-plane kernels
+            CHECK(check_case<A>(c, seed++).find("pattern_relu_4x") != std::string::npos);
+            c = square(1, 9, 32, 10, 2, 1);
+            c.group = 8;
+            const bool has8 = simd::lanes_of<float, A>() <= 8;  // 8 filters = whole vectors
+            CHECK(check_case<A>(c, seed++).find(has8 ? "pattern_group_relu_8x" : "pattern_relu_4x") != std::string::npos);
+
+            for (index_t g : {16, 8}) {
+                if (g == 8 && !has8) continue;
+                CAPTURE(g);
+                auto grouped = [&](index_t batch, index_t ci, index_t co, index_t size, index_t stride, index_t pad) {
+                    pattern_case e = square(batch, ci, co, size, stride, pad);
+                    e.group = g;
+                    e.connectivity = 0.6;
+                    e.opt.filter_group = g;
+                    return e;
+                };
+                for (index_t ch : {1, 2, 67}) {
+                    check_case<A>(grouped(1, ch, 3, 5, 1, 1), seed++);
+                    check_case<A>(grouped(1, 3, ch, 5, 2, 1), seed++);
+                }
+                check_case<A>(grouped(1, 3, 17, 6, 1, 0), seed++);
+                for (index_t size : {1, 2, 3, 4, 7, 9, 13, 33})
+                    for (index_t stride : {1, 2})
+                        for (index_t pad : {0, 1}) {
+                            if (size + 2 * pad < 3) continue;
+                            check_case<A>(grouped(stride, 2, g + 3, size, stride, pad), seed++);  // batch 2 with stride 2
+                        }
+                c = grouped(1, 4, 20, 9, 1, 1);  // rectangular: stride (1, 2), pad (0, 1), 9 x 16
+                c.shape.in_width = 16;
+                c.shape.stride_w = 2;
+                c.shape.pad_h = 0;
+                check_case<A>(c, seed++);
+                c.shape.stride_h = 2;  // stride (2, 1), pad (1, 0), 8 x 15
+                c.shape.stride_w = 1;
+                c.shape.pad_h = 1;
+                c.shape.pad_w = 0;
+                c.shape.in_height = 8;
+                c.shape.in_width = 15;
+                check_case<A>(c, seed++);
+                for (index_t pad : {0, 1}) {  // strided views: the copy path for padding 0 too
+                    c = grouped(2, 3, 18, 11, 1 + pad, pad);
+                    c.row_padded_views = true;
+                    check_case<A>(c, seed++);
+                }
+                c = grouped(1, 6, 2 * g, 7, 1, 1);
+                c.connectivity = 0.0;  // all pruned: act(bias)
+                check_case<A>(c, seed++);
+                c.connectivity = 1.0 / 6.0;  // one kernel per group
+                check_case<A>(c, seed++);
+                for (index_t group : {6, 1, 32}) {  // groups not dividing Cout, independent, wider: dummy lanes
+                    c = grouped(1, 9, 20, 10, 1 + group % 2, 1);
+                    c.group = group;
+                    check_case<A>(c, seed++);
+                }
+                for (int k = 1; k <= 9; ++k) {
+                    c = grouped(1, 5, g + 2, 7, 1 + k % 2, k % 2);
+                    c.lib = library_of_k(k);
+                    check_case<A>(c, seed++);
+                }
+                thread_pool pool(2);
+                c = grouped(1, 8, 3 * g + 1, 14, 1, 1);
+                c.pool = &pool;
+                check_case<A>(c, seed++);
+            }
+        }
         SUBCASE("every compiled tile, channel blocks and task tiles")
         {
             const index_t tiles[][2] = {{1, 4}, {1, 6}, {1, 7}, {1, 8}, {1, 9}, {1, 10}, {1, 12}, {2, 4}, {2, 6}, {4, 2}, {4, 3}};
@@ -297,6 +369,10 @@ TEST_CASE("pattern conv3x3 plan rejects unsupported shapes and mismatched tensor
     conv3x3_options opt;
     opt.filter_block = 3;
     CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.filter_block = 3"), finegrain::error);
+    opt.filter_block = 0;
+    opt.filter_group = 4;
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.filter_group = 4"), finegrain::error);
+    opt.filter_group = 0;
     opt.filter_block = 1;
     opt.tile_vectors = 5;
     CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.tile_vectors = 5"), finegrain::error);

@@ -16,6 +16,10 @@
 // channels; (2) runs tasks = pixel tiles x balanced filter ranges through parallel_for, each
 // looping channel blocks x filter blocks; (3) copies the valid columns of the flat output to
 // NCHW, split over filters. Steps 1 and 3 are part of the timed work.
+// Grouped layouts (runs of 16 or 8 filters with identical kernel lists, as project(..., g)
+// produces) take the output-channel-vectorised kernels of group_kernels.hpp instead: run()
+// copies the image into a zero-bordered buffer (skipped for padding 0 on a dense view), then
+// tasks = row blocks x groups write the NCHW output directly.
 #pragma once
 
 #include <algorithm>
@@ -31,6 +35,7 @@
 #include "finegrain/core/shape.hpp"
 #include "finegrain/core/views.hpp"
 #include "finegrain/pattern/format.hpp"
+#include "finegrain/pattern/group_kernels.hpp"
 #include "finegrain/pattern/kernels.hpp"
 #include "finegrain/simd/dispatch.hpp"
 
@@ -46,6 +51,10 @@ struct conv3x3_options {
     index_t tile_vectors = 0;     // V: vectors per register tile
     index_t channel_block = 0;    // input channels per pass over a pixel tile
     index_t task_vectors = 0;     // vectors per pixel tile (task)
+    // Output-channel-vectorised kernels (group_kernels.hpp) for filters that share kernel
+    // lists in groups: 0 = auto (16, else 8, when the layout is grouped and the arch has the
+    // kernel), 1 = never (tap-plane kernels above), 8 or 16 = that group width.
+    index_t filter_group = 0;
 };
 
 template <class T>
@@ -60,26 +69,35 @@ public:
         validate(w, opt);
         k_ = w.k();
         choose_kernel(w, opt);
-        layout_geometry();
+        if (group_)
+            layout_bordered_geometry();
+        else
+            layout_geometry();
         build_blocks(w, opt);
         build_schedule(w, opt);
-        plan_tasks();
+        if (group_)
+            plan_group_tasks();
+        else
+            plan_tasks();
         input_ = aligned_buffer<float>(input_floats_);
-        output_ = aligned_buffer<float>(detail::checked_mul(rows_, row_stride_, "conv3x3_plan output"));
+        if (!group_) output_ = aligned_buffer<float>(detail::checked_mul(rows_, row_stride_, "conv3x3_plan output"));
     }
 
     const conv2d_shape& shape() const noexcept { return shape_; }
-    /// Canonical name of the kernel: f32_conv3x3_pattern[_act]_<NF>x<V*lanes>__<arch>.
+    /// Canonical name of the kernel: f32_conv3x3_pattern[_act]_<NF>x<V*lanes>__<arch> (tap
+    /// planes) or f32_conv3x3_pattern_group[_act]_<G>x<P>__<arch> (G filters x P pixels).
     const char* kernel_name() const noexcept { return name_.c_str(); }
     simd::arch_id arch() const noexcept { return arch_; }
     index_t filter_block() const noexcept { return nf_; }
     index_t tile_vectors() const noexcept { return v_; }
     index_t channel_block() const noexcept { return cb_; }
     index_t task_vectors() const noexcept { return tv_; }
+    /// G of the output-channel-vectorised kernel, or 0 when the tap-plane kernels run.
+    index_t filter_group() const noexcept { return group_; }
     /// Bytes the plan holds: re-laid weights and schedule, bias, input and output scratch.
     std::size_t bytes() const noexcept
     {
-        return channel_off_.size() * sizeof(std::int32_t) + weights_.bytes() + runs_.size() * sizeof(pattern_run) +
+        return (channel_off_.size() + out_channel_.size()) * sizeof(std::int32_t) + weights_.bytes() + runs_.size() * sizeof(pattern_run) +
                bias_.bytes() + input_.bytes() + output_.bytes();
     }
 
@@ -90,6 +108,10 @@ public:
         detail::require_tensor_dims(in, shape_.input_dims(), "input");
         detail::require_tensor_dims(out, shape_.output_dims(), "output");
         for (index_t b = 0; b < shape_.batch; ++b) {
+            if (group_) {
+                compute_groups(bordered_image(in, b), out, b);
+                continue;
+            }
             fill_planes(in, b);
             compute();
             store_output(out, b);
@@ -114,6 +136,8 @@ private:
         detail::require(opt.tile_vectors >= 0, "options.tile_vectors", opt.tile_vectors, "must be >= 0");
         detail::require(opt.channel_block >= 0, "options.channel_block", opt.channel_block, "must be >= 0");
         detail::require(opt.task_vectors >= 0, "options.task_vectors", opt.task_vectors, "must be >= 0");
+        detail::require(opt.filter_group == 0 || opt.filter_group == 1 || opt.filter_group == 8 || opt.filter_group == 16,
+                        "options.filter_group", opt.filter_group, "must be 0 (auto), 1 (off), 8 or 16");
     }
 
     // Do stored filters i and j keep the same (channel, pattern) list?
@@ -130,34 +154,66 @@ private:
     }
 
     // Filters with identical kernel lists, consecutive in stored order, can share a register
-    // tile. NF = the largest of 4, 2 whose dummy padding adds at most 1/8 of the filters.
-    static index_t auto_filter_block(const packed_weights& w)
+    // tile of nf filters: does padding each such run to a multiple of nf with dummy filters add
+    // at most 1/8 of the filters?
+    static bool shares_blocks_of(const packed_weights& w, index_t nf)
     {
         const index_t co = w.out_channels();
-        std::vector<index_t> runs;
+        index_t padded = 0;
         for (index_t i = 0; i < co;) {
             index_t j = i + 1;
             while (j < co && same_kernels(w, i, j)) ++j;
-            runs.push_back(j - i);
+            padded += (j - i + nf - 1) / nf * nf;
             i = j;
         }
-        for (index_t nf : {4, 2}) {
-            index_t padded = 0;
-            for (index_t r : runs) padded += (r + nf - 1) / nf * nf;
-            if (8 * (padded - co) <= co) return nf;
-        }
+        return 8 * (padded - co) <= co;
+    }
+
+    // NF = the largest of 4, 2 that shares blocks, else 1.
+    static index_t auto_filter_block(const packed_weights& w)
+    {
+        for (index_t nf : {4, 2})
+            if (shares_blocks_of(w, nf)) return nf;
         return 1;
+    }
+
+    // G of the output-channel-vectorised kernel: the requested width, or automatically 16,
+    // else 8, when the filters share blocks of it and the arch has the kernel; 0 = none.
+    index_t choose_filter_group(const packed_weights& w, const conv3x3_options& opt)
+    {
+        if (opt.filter_group == 1) return 0;
+        if (opt.filter_group == 0 && (opt.filter_block != 0 || opt.tile_vectors != 0)) return 0;  // tap-plane knobs given
+        for (index_t g : {16, 8}) {
+            if (opt.filter_group != 0 && opt.filter_group != g) continue;
+            if (opt.filter_group == 0 && !shares_blocks_of(w, g)) continue;
+            group_fn_ = group_select_(int(g), int(shape_.stride_w), k_);
+            if (group_fn_) return g;
+            detail::require(opt.filter_group == 0, "options.filter_group", opt.filter_group,
+                            "this arch has no output-channel-vectorised kernel of that width");
+        }
+        return 0;
     }
 
     void choose_kernel(const packed_weights& w, const conv3x3_options& opt)
     {
-        nf_ = opt.filter_block ? opt.filter_block : auto_filter_block(w);
         lanes_ = 1;
+        int (*group_pixels)(int) noexcept = nullptr;
         arch_ = simd::with_best_arch([&](auto arch) {
             using A = decltype(arch);
             lanes_ = static_cast<index_t>(simd::lanes_of<float, A>());
             select_ = &conv3x3_kernels<A>::select;
+            group_select_ = &conv3x3_group_kernels<A>::select;
+            group_pixels = &conv3x3_group_kernels<A>::pixels;
         });
+        group_ = choose_filter_group(w, opt);
+        if (group_) {
+            nf_ = group_;
+            name_ = "f32_conv3x3_pattern_group";
+            if (act_ != activation::none) (name_ += "_") += to_string(act_);
+            name_ += "_" + std::to_string(group_) + "x" + std::to_string(group_pixels(int(group_))) + "__" + simd::to_string(arch_);
+            return;
+        }
+        nf_ = opt.filter_block ? opt.filter_block : auto_filter_block(w);
         // Tap planes are P = OW rounded up to the lanes wide; the flat output is OH * P.
         pitch_ = (shape_.out_width() + lanes_ - 1) / lanes_ * lanes_;
         flat_vectors_ = shape_.out_height() * pitch_ / lanes_;
@@ -186,6 +242,18 @@ private:
         row_stride_ = flat_vectors_ * lanes_;
     }
 
+    // Zero-bordered image: per channel (H + 2 pad_h) rows of W + 2 pad_w floats; tap (dy, dx)
+    // of output pixel (y, x) reads padded pixel (S_h*y + dy, S_w*x + dx).
+    void layout_bordered_geometry()
+    {
+        pitch_ = shape_.in_width + 2 * shape_.pad_w;
+        plane_rows_ = shape_.in_height + 2 * shape_.pad_h;
+        channel_stride_ = detail::checked_mul(plane_rows_, pitch_, "conv3x3_plan input");
+        input_floats_ = detail::checked_mul(shape_.in_channels, channel_stride_, "conv3x3_plan input");
+        detail::require(input_floats_ < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", input_floats_,
+                        "padded input must stay below 2^31 floats");
+    }
+
     void build_blocks(const packed_weights& w, const conv3x3_options& opt)
     {
         const index_t co = w.out_channels();
@@ -208,6 +276,9 @@ private:
         if (has_bias_)
             for (index_t r = 0; r < rows_; ++r)
                 if (block_filter_[std::size_t(r)] >= 0) bias_[r] = opt.bias[w.reorder()[std::size_t(block_filter_[std::size_t(r)])]];
+        out_channel_.assign(std::size_t(rows_), -1);
+        for (index_t r = 0; r < rows_; ++r)
+            if (block_filter_[std::size_t(r)] >= 0) out_channel_[std::size_t(r)] = w.reorder()[std::size_t(block_filter_[std::size_t(r)])];
     }
 
     void build_schedule(const packed_weights& w, const conv3x3_options& opt)
@@ -221,16 +292,21 @@ private:
             w.patterns().taps(p, taps);
             for (int t = 0; t < k; ++t) {
                 const index_t dy = taps[t] / 3, dx = taps[t] % 3;
-                tap_off_[std::size_t(p * k + t)] =
-                    static_cast<std::int32_t>(((dy % sh) * 3 + dx) * plane_stride_ + (dy / sh) * pitch_);
+                tap_off_[std::size_t(p * k + t)] = static_cast<std::int32_t>(
+                    group_ ? dy * pitch_ + dx : ((dy % sh) * 3 + dx) * plane_stride_ + (dy / sh) * pitch_);
             }
         }
         // Channel block: the tile's planes of a block of channels fill about 256 KB (L2). An
         // L1-sized block (~8 channels) was measured 2x slower at 8x compression: with ~2
         // kernels per (filter, channel block) the accumulator round trip dominates.
-        tv_ = opt.task_vectors ? (opt.task_vectors + v_ - 1) / v_ * v_ : default_task_vectors();
-        const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
-        cb_ = opt.channel_block ? std::min(opt.channel_block, ci) : std::max<index_t>(16, std::min(ci, 65536 / per_channel));
+        // The group kernels accumulate every channel in registers: one block.
+        if (group_) {
+            cb_ = ci;
+        } else {
+            tv_ = opt.task_vectors ? (opt.task_vectors + v_ - 1) / v_ * v_ : default_task_vectors();
+            const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
+            cb_ = opt.channel_block ? std::min(opt.channel_block, ci) : std::max<index_t>(16, std::min(ci, 65536 / per_channel));
+        }
         cblocks_ = (ci + cb_ - 1) / cb_;
 
         const auto& off = w.offset();
@@ -306,6 +382,62 @@ private:
             if (acc >= total * double(r) / double(ranges)) range_begin_[std::size_t(r++)] = b + 1;
         }
         ranges_ = ranges;
+    }
+
+    // Group kernels: tasks = row blocks x groups, row-block major so that consecutive tasks
+    // share the block's input rows (about 256 KB of them, in L2).
+    void plan_group_tasks()
+    {
+        const index_t oh = shape_.out_height();
+        const index_t row_bytes = shape_.in_channels * shape_.stride_h * pitch_ * index_t(sizeof(float));
+        group_rows_ = std::max<index_t>(1, std::min(oh, (index_t(256) << 10) / std::max<index_t>(1, row_bytes)));
+        row_blocks_ = (oh + group_rows_ - 1) / group_rows_;
+    }
+
+    // Image b as the group kernels read it: the view itself for padding 0 on a dense view,
+    // else a copy into the zero-bordered buffer (whose border is never written).
+    const float* bordered_image(const tensor4_view<const float>& in, index_t b) const
+    {
+        const index_t h = shape_.in_height, wd = shape_.in_width, ph = shape_.pad_h, pw = shape_.pad_w;
+        if (ph == 0 && pw == 0 && in.stride_h() == wd && in.stride_c() == h * wd) return in.plane(b, 0);
+        float* image = input_.data();
+        parallel_for(pool_, static_cast<std::size_t>(shape_.in_channels), [&](std::size_t ch, std::size_t) {
+            const float* src = in.plane(b, static_cast<index_t>(ch));
+            float* dst = image + static_cast<index_t>(ch) * channel_stride_ + ph * pitch_ + pw;
+            for (index_t iy = 0; iy < h; ++iy)
+                std::memcpy(dst + iy * pitch_, src + iy * in.stride_h(), sizeof(float) * static_cast<std::size_t>(wd));
+        });
+        return image;
+    }
+
+    void compute_groups(const float* image, const tensor4_view<float>& out, index_t b) const
+    {
+        const clamp_bounds cb = bounds_of(act_);
+        const index_t oh = shape_.out_height();
+        parallel_for(pool_, static_cast<std::size_t>(row_blocks_ * blocks_), [&](std::size_t task, std::size_t) {
+            const index_t block = static_cast<index_t>(task) % blocks_, rows = static_cast<index_t>(task) / blocks_;
+            conv3x3_group_args a;
+            a.input = image;
+            a.row_pitch = pitch_;
+            a.stride_h = shape_.stride_h;
+            a.output = out.plane(b, 0);
+            a.out_plane = out.stride_c();
+            a.out_row = out.stride_h();
+            a.out_width = shape_.out_width();
+            a.y_begin = rows * group_rows_;
+            a.y_end = std::min(oh, a.y_begin + group_rows_);
+            a.out_channels = out_channel_.data() + block * group_;
+            a.runs = runs_.data() + seg_run_[std::size_t(block)];
+            a.run_count = seg_run_[std::size_t(block) + 1] - seg_run_[std::size_t(block)];
+            a.channel_offsets = channel_off_.data() + seg_kernel_[std::size_t(block)];
+            a.weights = weights_.data() + seg_kernel_[std::size_t(block)] * k_ * group_;
+            a.tap_offsets = tap_off_.data();
+            a.k = k_;
+            a.bias = bias_.data() + block * group_;
+            a.lo = cb.lo;
+            a.hi = cb.hi;
+            group_fn_(a);
+        });
     }
 
     // Copies image b into the tap planes: plane (a, dx) row r, column x = padded input
@@ -389,11 +521,14 @@ private:
     simd::arch_id arch_ = simd::arch_id::scalar;
     conv3x3_tile_fn (*select_)(int, int, int) noexcept = nullptr;
     conv3x3_tile_fn tile_ = nullptr;
+    conv3x3_group_fn (*group_select_)(int, int, int) noexcept = nullptr;
+    conv3x3_group_fn group_fn_ = nullptr;
+    index_t group_ = 0, group_rows_ = 1, row_blocks_ = 1;
     int k_ = 4;
     index_t lanes_ = 1, nf_ = 1, v_ = 1, cb_ = 1, tv_ = 1;
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
     index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
-    std::vector<std::int32_t> block_filter_, row_of_, tap_off_, channel_off_;
+    std::vector<std::int32_t> block_filter_, row_of_, out_channel_, tap_off_, channel_off_;
     std::vector<pattern_run> runs_;
     std::vector<index_t> seg_run_, seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
     aligned_buffer<float> weights_, bias_;

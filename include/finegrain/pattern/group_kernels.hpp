@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Output-channel-vectorised pattern-sparse 3x3 kernels for grouped patterns, templated on the
+// architecture tag.
+//
+// Grouped projection (project(..., group = G)) makes G consecutive filters share their whole
+// kernel list: per kept (input channel, pattern) the G filters' weights of one tap are G floats,
+// i.e. G / L vectors (AVX2, G = 16: 2 vectors). The kernel keeps the G filters of one group in
+// the vector lanes and P output pixels of one row in registers (acc[P][G / L]; AVX2 16 x 6 = 12
+// accumulators), broadcasts one input pixel per (tap, pixel) and FMAs it into the G / L weight
+// vectors: per tap G / L weight loads + P broadcasts feed P * G / L FMAs. Inputs are single
+// floats read straight from a zero-bordered NCHW image (no alignment needed, no tap planes);
+// the whole kernel list is accumulated in registers (no channel blocking, no accumulator round
+// trips), then bias + clamp and the G x P tile is scattered to the NCHW output rows.
+//
+// conv3x3_group_kernels<Arch>::select(g, sw, k) returns the rows function for group width g
+// (8 or 16; null when g is not a multiple of the lanes), column stride sw (1 or 2) and k taps
+// (K = 4 specialised, any other k in 1..9 generic). pixels(g) is the tile's pixel count P.
+//
+// rows function
+//   Computes: for y in [y_begin, y_end), x < out_width, lanes f < G with out_channels[f] >= 0:
+//               out[out_channels[f]][y][x] = clamp(bias[f] + sum over runs, kernels j, taps t of
+//                   w[j][t][f] * input[channel_offsets[j] + tap_offsets[pattern][t]
+//                                      + stride_h * y * row_pitch + sw * x], lo, hi)
+//   Layouts:  input = zero-bordered image: channel c's padded pixel (r, u) at
+//             c * channel_stride + r * row_pitch + u (the offsets hold the strides); weights
+//             per kernel k x G floats ([t][f]), 64-byte aligned; bias G floats, aligned
+//             (zeros when none); output = NCHW image, out_plane / out_row floats apart.
+//   Tile:     G filters x P pixels of one output row; the row's last out_width % P pixels run
+//             as a tile of that many pixels.
+//   Preconds: every padded coordinate read (stride_h * y + dy, sw * x + dx) lies inside the
+//             image (the output size guarantees it): no over-reads. Dummy lanes
+//             (out_channels[f] < 0) carry zero weights and are not stored.
+//   Numerics: fp32 FMA, kernels accumulated in stored order; within c*K*eps*|in|*|w| of ref.
+#pragma once
+
+#include <cstdint>
+
+#include "finegrain/core/index.hpp"
+#include "finegrain/pattern/kernels.hpp"
+#include "finegrain/simd/batch.hpp"
+#include "finegrain/simd/extern_kernels.hpp"
+
+namespace finegrain {
+namespace pattern {
+
+struct conv3x3_group_args {
+    const float* input = nullptr;   // zero-bordered image, channel 0, padded pixel (0, 0)
+    index_t row_pitch = 0;          // floats between padded input rows
+    index_t stride_h = 1;           // output row y starts at padded row stride_h * y
+    float* output = nullptr;        // NCHW output image, channel 0, pixel (0, 0)
+    index_t out_plane = 0;          // floats between output channels
+    index_t out_row = 0;            // floats between output rows
+    index_t out_width = 0;
+    index_t y_begin = 0, y_end = 0;                 // output rows to compute
+    const std::int32_t* out_channels = nullptr;     // G: output channel per lane, -1 = dummy
+    const pattern_run* runs = nullptr;
+    index_t run_count = 0;
+    const std::int32_t* channel_offsets = nullptr;  // per kernel: c * channel_stride
+    const float* weights = nullptr;                 // per kernel: k taps x G filters
+    const std::int32_t* tap_offsets = nullptr;      // [pattern][k]: dy * row_pitch + dx
+    index_t k = 0;                                  // taps per pattern
+    const float* bias = nullptr;                    // G values (zeros when the layer has none)
+    float lo = 0, hi = 0;
+};
+
+using conv3x3_group_fn = void (*)(const conv3x3_group_args&) noexcept;
+
+template <class Arch>
+struct conv3x3_group_kernels {
+    /// The rows function for group width g, column stride sw and k taps, or null if not compiled.
+    static conv3x3_group_fn select(int g, int sw, int k) noexcept;
+    /// Pixels per register tile for group width g.
+    static int pixels(int g) noexcept;
+
+private:
+    static constexpr int lanes = static_cast<int>(simd::lanes_of<float, Arch>());
+    // Accumulators: 12 of 16 registers, 24 of 32 (AVX-512, NEON); P at most 12.
+    static constexpr int accumulators = Arch::id == simd::arch_id::avx512 || Arch::id == simd::arch_id::neon64 ? 24 : 12;
+    template <int G>
+    static constexpr int tile_pixels()
+    {
+        return G / lanes >= accumulators ? 1 : accumulators / (G / lanes) > 12 ? 12 : accumulators / (G / lanes);
+    }
+
+    template <int G, int S, int K>
+    static void rows(const conv3x3_group_args& a) noexcept;
+    template <int G, int S, int K, int P>
+    static void tile(const conv3x3_group_args& a, index_t y, index_t x0) noexcept;
+    template <int G, int S, int K, int R>
+    static void remainder(const conv3x3_group_args& a, index_t y, index_t x0, index_t r) noexcept;
+    template <int G, int S, int P, class B>
+    static void accumulate_tap(B (&acc)[P][G / lanes], const float* x, const float* w) noexcept;
+    template <int G, int S>
+    static conv3x3_group_fn pick(int k) noexcept;
+};
+
+template <class Arch>
+template <int G, int S, int P, class B>
+FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::accumulate_tap(B (&acc)[P][G / lanes], const float* FINEGRAIN_RESTRICT x,
+                                                                         const float* FINEGRAIN_RESTRICT w) noexcept
+{
+    constexpr int VG = G / lanes;
+    B wv[VG];
+#pragma GCC unroll 16
+    for (int h = 0; h < VG; ++h) wv[h] = B::load_aligned(w + h * lanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < P; ++i) {
+        const B xb(x[i * S]);
+#pragma GCC unroll 16
+        for (int h = 0; h < VG; ++h) acc[i][h] = simd::fma(wv[h], xb, acc[i][h]);
+    }
+}
+
+// GCC 12 reports _mm512_undefined_ps() inside its own avx512fintrin.h min/max as used
+// uninitialized once the clamped tile is stored to a local array (a false positive).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+template <class Arch>
+template <int G, int S, int K, int P>
+void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t y, index_t x0) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr int VG = G / lanes;
+    B acc[P][VG];
+#pragma GCC unroll 16
+    for (int i = 0; i < P; ++i)
+#pragma GCC unroll 16
+        for (int h = 0; h < VG; ++h) acc[i][h] = B(0.0f);
+
+    const float* in = a.input + a.stride_h * y * a.row_pitch + S * x0;
+    const index_t k = K > 0 ? K : a.k;
+    const std::int32_t* channel = a.channel_offsets;
+    const float* w = a.weights;
+    for (index_t r = 0; r < a.run_count; ++r) {
+        const std::int32_t* taps = a.tap_offsets + a.runs[r].pattern * k;
+        const index_t n = a.runs[r].count;
+        if constexpr (K > 0) {
+            const float* base[K];  // the run's tap offsets, hoisted
+#pragma GCC unroll 9
+            for (int t = 0; t < K; ++t) base[t] = in + taps[t];
+            for (index_t j = 0; j < n; ++j) {
+                const index_t c = channel[j];
+#pragma GCC unroll 9
+                for (int t = 0; t < K; ++t) accumulate_tap<G, S, P>(acc, base[t] + c, w + t * G);
+                w += K * G;
+            }
+        } else {
+            for (index_t j = 0; j < n; ++j) {
+                const float* x = in + channel[j];
+                for (index_t t = 0; t < k; ++t) accumulate_tap<G, S, P>(acc, x + taps[t], w + t * G);
+                w += k * G;
+            }
+        }
+        channel += n;
+    }
+
+    const B lo(a.lo), hi(a.hi);
+    alignas(64) float out[P][G];
+#pragma GCC unroll 16
+    for (int h = 0; h < VG; ++h) {
+        const B bias = B::load_aligned(a.bias + h * lanes);
+#pragma GCC unroll 16
+        for (int i = 0; i < P; ++i) simd::min(simd::max(acc[i][h] + bias, lo), hi).store_aligned(&out[i][h * lanes]);
+    }
+    float* dst = a.output + y * a.out_row + x0;
+    for (int f = 0; f < G; ++f) {
+        const std::int32_t o = a.out_channels[f];
+        if (o < 0) continue;
+        float* d = dst + o * a.out_plane;
+#pragma GCC unroll 16
+        for (int i = 0; i < P; ++i) d[i] = out[i][f];
+    }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+// The last r < P pixels of a row: the tile of exactly r pixels.
+template <class Arch>
+template <int G, int S, int K, int R>
+void conv3x3_group_kernels<Arch>::remainder(const conv3x3_group_args& a, index_t y, index_t x0, index_t r) noexcept
+{
+    if constexpr (R >= 1) {
+        if (r == R)
+            tile<G, S, K, R>(a, y, x0);
+        else
+            remainder<G, S, K, R - 1>(a, y, x0, r);
+    }
+}
+
+template <class Arch>
+template <int G, int S, int K>
+void conv3x3_group_kernels<Arch>::rows(const conv3x3_group_args& a) noexcept
+{
+    constexpr int P = tile_pixels<G>();
+    for (index_t y = a.y_begin; y < a.y_end; ++y) {
+        index_t x = 0;
+        for (; x + P <= a.out_width; x += P) tile<G, S, K, P>(a, y, x);
+        if (x < a.out_width) remainder<G, S, K, P - 1>(a, y, x, a.out_width - x);
+    }
+}
+
+template <class Arch>
+template <int G, int S>
+conv3x3_group_fn conv3x3_group_kernels<Arch>::pick(int k) noexcept
+{
+    if constexpr (G % lanes != 0) {
+        return nullptr;
+    } else {
+        return k == 4 ? &rows<G, S, 4> : &rows<G, S, 0>;
+    }
+}
+
+template <class Arch>
+conv3x3_group_fn conv3x3_group_kernels<Arch>::select(int g, int sw, int k) noexcept
+{
+    if (k < 1 || k > 9 || (sw != 1 && sw != 2)) return nullptr;
+    if (g == 16) return sw == 1 ? pick<16, 1>(k) : pick<16, 2>(k);
+    if (g == 8) return sw == 1 ? pick<8, 1>(k) : pick<8, 2>(k);
+    return nullptr;
+}
+
+template <class Arch>
+int conv3x3_group_kernels<Arch>::pixels(int g) noexcept
+{
+    if constexpr (16 % lanes == 0) {
+        if (g == 16) return tile_pixels<16>();
+    }
+    if constexpr (8 % lanes == 0) {
+        if (g == 8) return tile_pixels<8>();
+    }
+    return 0;
+}
+
+} // namespace pattern
+} // namespace finegrain
+
+FINEGRAIN_EXTERN_KERNELS(::finegrain::pattern::conv3x3_group_kernels)
