@@ -7,8 +7,10 @@
 //                 [--json FILE] [--smoke]
 //
 // Per layer: oneDNN (direct conv / inner product, when found), finegrain dense (and OpenBLAS for
-// fc), and one block plan per configuration (block_cases.hpp; default: 1x1, 4x1, 1x4, 8x1, 4x4 at
-// 50/70/80/90/95%, punched 8x4/4x4/16x4 at 8x compression). Each is checked once against
+// fc), one block plan per configuration (block_cases.hpp; default: 1x1, 4x1, 1x4, 8x1, 4x4 at
+// 50/70/80/90/95%, punched 8x4/4x4/16x4 at 8x compression), and for conv1x1 XNNPACK's sparse
+// 1x1 conv on the weights of every 1x1-block configuration ("xnn1x1@90", when CMake found
+// libxnnpack-dev; bench/block_xnnpack.hpp). Each is checked once against
 // double-precision reference values. Then rounds: every candidate and an FMA canary take one
 // sample per round in a rotated order (wait for idle threads, one warm-up call, `reps` timed
 // calls; with --cold: a 64 MB buffer is written before each single timed call, so weights come
@@ -26,6 +28,9 @@
 #include <vector>
 
 #include "block_cases.hpp"
+#if FINEGRAIN_BENCH_HAVE_XNNPACK
+#include "block_xnnpack.hpp"
+#endif
 #include "support/timing.hpp"
 
 namespace {
@@ -143,6 +148,32 @@ struct row {
     int threads = 1;
 };
 
+#if FINEGRAIN_BENCH_HAVE_XNNPACK
+// XNNPACK's sparse 1x1 conv on the weights of an unstructured configuration ("xnn1x1@90"),
+// checked like the block plans; a refusal is reported and the candidate left out.
+void add_xnnpack(const problem& p, const options& o, const block_weights* w, std::vector<candidate>& cands, bool& ok)
+{
+    candidate c;
+    c.name = "xnn" + w->cfg.name();
+    c.weights = w;
+    try {
+        c.impl.reset(new xnnpack_sparse_case(p, *w, o.threads));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s %s: %s\n", p.spec.layer().c_str(), c.name.c_str(), e.what());
+        return;
+    }
+    c.label = c.impl->label();
+    c.impl->run();
+    const check_result chk = check_spots(c.impl->output(), w->spots, w->tolerance);
+    if (!chk.ok) {
+        std::fprintf(stderr, "%s %s: %s\n", p.spec.layer().c_str(), c.name.c_str(), chk.message.c_str());
+        ok = false;
+        return;
+    }
+    cands.push_back(std::move(c));
+}
+#endif
+
 std::vector<row> measure_layer(const problem_spec& spec, const options& o, bool& ok)
 {
     problem p(spec);
@@ -183,6 +214,9 @@ std::vector<row> measure_layer(const problem_spec& spec, const options& o, bool&
             continue;
         }
         cands.push_back(std::move(c));
+#if FINEGRAIN_BENCH_HAVE_XNNPACK
+        if (o.set == block_set::conv1x1 && cfg.shape.r == 1 && cfg.shape.c == 1) add_xnnpack(p, o, weights.back().get(), cands, ok);
+#endif
     }
     for (candidate& c : cands) {  // calls per sample
         wait_for_idle_threads();

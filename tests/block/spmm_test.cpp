@@ -67,6 +67,25 @@ TEST_CASE("block spmm plan matches the reference for every block shape on every 
     });
 }
 
+TEST_CASE("block spmm plan: long block rows take the X-prefetch path on every arch")
+{
+    // K large enough that a tile's X slice exceeds block::spmm_prefetch_min_bytes on every arch
+    // (scalar: 3-pixel tiles), 1-column blocks of 4, 8 and 16 rows: the kernel reads col up to
+    // spmm_prefetch_blocks entries past the last block (padded; ASan checks) and prefetches.
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        const index_t k = 3000;
+        const index_t tile = block::spmm_vectors<A>(block::spmm_rows<A>(4)) * w;
+        REQUIRE(k * tile * index_t(sizeof(float)) > block::spmm_prefetch_min_bytes);
+        std::uint32_t seed = 3000;
+        for (block::block_shape bs : {block::block_shape{4, 1}, block::block_shape{8, 1}, block::block_shape{16, 1}}) {
+            check_spmm({2 * bs.r + 1, 2 * tile + 3, k, bs, 0.9, activation::relu, true}, seed++);
+            check_spmm({bs.r, tile, k, bs, 0.97, activation::none, false}, seed++);
+        }
+    });
+}
+
 TEST_CASE("block spmm plan edge battery: sizes from 1, sparsity 0 to 100%")
 {
     fgtest::for_each_runnable_arch([](auto arch) {

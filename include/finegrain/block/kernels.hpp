@@ -21,8 +21,12 @@
 //             col*c + j < k_limit; n_end - n_begin >= lanes or n_begin = 0 (so the overlapping
 //             vector stays inside the caller's range).
 //   Memory:   reads X only inside [n_begin, n_end) (or [n_end - lanes, n_end)); writes only
-//             Y rows < m, pixels in the range. No over-read of the values array.
-//   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block.
+//             Y rows < m, pixels in the range. No over-read of the values array. With
+//             prefetch_blocks = d > 0 (c = 1): reads col up to d entries past the row's last block
+//             (the caller pads col) and prefetches the X rows of the block d ahead (prefetches
+//             never fault).
+//   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block; bias added and
+//             clamp applied only when bias is non-null / clamp is set.
 //
 // bsr_kernels<Arch>::spmv_u16 / spmv_u32
 //   Computes: y[i] = clamp(bias[i] + sum_b sum_j W_b[i][j] * x[col[b]*c + j], lo, hi) for block rows
@@ -85,6 +89,8 @@ struct spmm_args {
     index_t ldy = 0;
     const float* bias = nullptr;           // m values or null
     float lo = 0, hi = 0;                  // clamp bounds
+    bool clamp = true;                     // false: stored unclamped (activation::none)
+    index_t prefetch_blocks = 0;           // c = 1: prefetch X rows this many blocks ahead
 };
 
 struct spmv_args {
@@ -149,6 +155,12 @@ void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t row_off, in
         const index_t unit = static_cast<index_t>(col[b]);
         const float* xb = x + unit * p.col_stride;
         if (C1) {
+            if (p.prefetch_blocks > 0) {  // X rows come from L2: start a later block's rows now
+                const float* xf = x + static_cast<index_t>(col[b + p.prefetch_blocks]) * p.col_stride;
+#pragma GCC unroll 16
+                for (index_t q = 0; q < NV * W; q += 16) __builtin_prefetch(xf + q, 0, 3);
+                __builtin_prefetch(xf + NV * W - 1, 0, 3);
+            }
             B xv[NV];
 #pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) xv[v] = B::load_unaligned(xb + v * W);
@@ -176,16 +188,25 @@ void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t row_off, in
         }
     }
 
+    // Epilogue: bias and clamp only when there are some.
     const index_t row0 = rb * r + row_off;
     const B lo(p.lo), hi(p.hi);
 #pragma GCC unroll 16
     for (int i = 0; i < RT; ++i) {
         const index_t row = row0 + i;
         if (row >= p.m) break;
-        const B bias(p.bias ? p.bias[row] : 0.0f);
+        if (p.bias) {
+            const B bias(p.bias[row]);
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[i][v] = acc[i][v] + bias;
+        }
+        if (p.clamp) {
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[i][v] = simd::min(simd::max(acc[i][v], lo), hi);
+        }
         float* yr = p.y + row * p.ldy + n0;
 #pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) simd::min(simd::max(acc[i][v] + bias, lo), hi).store_unaligned(yr + v * W);
+        for (int v = 0; v < NV; ++v) acc[i][v].store_unaligned(yr + v * W);
     }
 }
 
