@@ -7,6 +7,9 @@
 //                                         zero-skip at 0/50/70/90 % zero inputs, random and
 //                                         clustered, dense and polarized (m = 8) weights. Cold:
 //                                         96 MB written before every timed call (weights from DRAM).
+//   zeroskip/fc/<layer>/b1/t<T>/cold_awake  the same (T > 1) with each candidate's worker threads
+//                                         woken just before the timed call (ours, oneDNN; OpenBLAS
+//                                         left out: its threads cannot be woken without a call).
 //   zeroskip/fc/fc7/b<B>/t<T>/cold        batch 8 and 16: zeros shared by every sample (u = the
 //                                         share of inputs zero in all samples) or independent.
 //   zeroskip/int/fc7/b1/t<T>/cold         integer GEMV: uint8 x int8 dense rows vs zero-skip.
@@ -66,20 +69,22 @@ void set_library_threads(int threads)
 }
 
 // The dense fp32 baselines of y (n x b) = W (n x k) x (k x b).
+// cold_awake leaves OpenBLAS out: its threads cannot be woken without a real call.
 void add_dense_fc(std::vector<candidate>& cs, index_t n, index_t k, index_t b, const float* w, const float* x, float* y,
-                  executor* pool, std::vector<std::shared_ptr<void>>& keep)
+                  executor* pool, std::vector<std::shared_ptr<void>>& keep, cache_state cache = cache_state::cold)
 {
     dense::gemm_options o;
     o.pool = pool;
     auto ours = std::make_shared<dense::gemm_plan<float>>(matrix_view<const float>(w, n, k), b, o);
     keep.push_back(ours);
-    cs.push_back({b == 1 ? "ours_gemv" : "ours_gemm", true, [=] { ours->run_unchecked(x, b, y, b); }, {}});
+    cs.push_back({b == 1 ? "ours_gemv" : "ours_gemm", true, [=] { ours->run_unchecked(x, b, y, b); }, {}, [=] { wake_pool(pool); }});
 #if FINEGRAIN_BENCH_HAVE_DNNL
     auto ip = std::make_shared<dnnl_baseline::inner_product>(k, n, b, w, x);
     keep.push_back(ip);
-    cs.push_back({"onednn_ip", true, [=] { ip->run(); }, {}});
+    cs.push_back({"onednn_ip", true, [=] { ip->run(); }, {}, wake_openmp});
 #endif
 #if FINEGRAIN_BENCH_HAVE_OPENBLAS
+    if (cache == cache_state::cold_awake) return;
     if (b == 1)
         cs.push_back({"openblas_sgemv", true, [=] { openblas_baseline::sgemv(n, k, w, x, y); }, {}});
     else
@@ -95,7 +100,8 @@ bool close_enough(const std::vector<float>& a, const std::vector<float>& b, inde
     return true;
 }
 
-void fc_batch1(benchmark::State& state, index_t n, index_t k, int threads, int rounds, bool polarized)
+void fc_batch1(benchmark::State& state, index_t n, index_t k, int threads, int rounds, bool polarized,
+               cache_state cache = cache_state::cold)
 {
     auto pool = make_pool(threads);
     set_library_threads(threads);
@@ -105,13 +111,14 @@ void fc_batch1(benchmark::State& state, index_t n, index_t k, int threads, int r
     std::vector<float> y(static_cast<std::size_t>(n)), check(static_cast<std::size_t>(n));
     std::vector<candidate> cs;
     std::vector<std::shared_ptr<void>> keep;
-    add_dense_fc(cs, n, k, 1, w.data(), inputs[0].data(), y.data(), pool.get(), keep);
+    add_dense_fc(cs, n, k, 1, w.data(), inputs[0].data(), y.data(), pool.get(), keep, cache);
     zeroskip::gemm_options o;
     o.pool = pool.get();
     auto zs = std::make_shared<zeroskip::gemm_plan<float>>(matrix_view<const float>(w.data(), n, k), 1, o);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const float* x = inputs[i].data();
-        cs.push_back({std::string("zs_") + fc_zero_cases[i].name, false, [=, &y] { zs->run(x, y.data()); }, {}});
+        cs.push_back({std::string("zs_") + fc_zero_cases[i].name, false, [=, &y] { zs->run(x, y.data()); }, {},
+                      [p = pool.get()] { wake_pool(p); }});
     }
     std::shared_ptr<zeroskip::gemm_plan<float>> pzs;
     if (polarized) {
@@ -120,7 +127,8 @@ void fc_batch1(benchmark::State& state, index_t n, index_t k, int threads, int r
         pzs = std::make_shared<zeroskip::gemm_plan<float>>(polarized::pack(matrix_view<const float>(wp.data(), n, k), 8), 1, o);
         for (std::size_t i : {3u, 5u}) {
             const float* x = inputs[i].data();
-            cs.push_back({std::string("pzs_m8_") + fc_zero_cases[i].name, false, [=, &y] { pzs->run(x, y.data()); }, {}});
+            cs.push_back({std::string("pzs_m8_") + fc_zero_cases[i].name, false, [=, &y] { pzs->run(x, y.data()); }, {},
+                          [p = pool.get()] { wake_pool(p); }});
         }
     }
     // Check once: zero-skip against our dense GEMV on the 70 % input.
@@ -131,9 +139,9 @@ void fc_batch1(benchmark::State& state, index_t n, index_t k, int threads, int r
         state.SkipWithError("zero-skip result differs from the dense GEMV");
         return;
     }
-    for (auto _ : state) round_robin(cs, rounds, cache_state::cold);
-    const std::string title = "fc " + std::to_string(n) + "x" + std::to_string(k) + " b1 t" + std::to_string(threads) +
-                              " cold (96 MB flush before every call) " + zs->kernel_name();
+    for (auto _ : state) round_robin(cs, rounds, cache);
+    const std::string title = "fc " + std::to_string(n) + "x" + std::to_string(k) + " b1 t" + std::to_string(threads) + " " +
+                              to_string(cache) + " (96 MB flush before every call) " + zs->kernel_name();
     report(state, title, cs);
 }
 
@@ -284,6 +292,14 @@ void register_all()
         benchmark::RegisterBenchmark(("zeroskip/fc/fc6/b1" + ts + "/cold").c_str(),
                                      [=](benchmark::State& s) { fc_batch1(s, 4096, 25088, t, 7, true); })
             ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        if (t > 1) {
+            benchmark::RegisterBenchmark(("zeroskip/fc/fc7/b1" + ts + "/cold_awake").c_str(),
+                                         [=](benchmark::State& s) { fc_batch1(s, 4096, 4096, t, 11, true, cache_state::cold_awake); })
+                ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+            benchmark::RegisterBenchmark(("zeroskip/fc/fc6/b1" + ts + "/cold_awake").c_str(),
+                                         [=](benchmark::State& s) { fc_batch1(s, 4096, 25088, t, 7, true, cache_state::cold_awake); })
+                ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        }
         for (index_t b : {8, 16})
             benchmark::RegisterBenchmark(("zeroskip/fc/fc7/b" + std::to_string(b) + ts + "/cold").c_str(),
                                          [=](benchmark::State& s) { fc_batched(s, 4096, 4096, b, t, 9); })

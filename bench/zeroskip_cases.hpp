@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -16,6 +17,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "finegrain/core/parallel.hpp"
 #include "support/timing.hpp"
 
 namespace finegrain {
@@ -60,24 +62,60 @@ struct candidate {
     bool dense = false;  // a baseline: the fastest dense candidate of each round is the reference
     std::function<void()> run;
     std::vector<double> seconds;  // one per round
+    std::function<void()> wake = nullptr;  // cold_awake: gets the candidate's worker threads running
 };
 
-enum class cache_state { cold, warm };
+/// cold: caches flushed, and (after the idle wait) every worker thread asleep: a lone call pays
+/// for waking its threads. cold_awake: caches flushed, then the candidate's workers woken
+/// (candidate::wake) just before the timed call: the state of back-to-back layers, whose
+/// weights are cold but whose threads are spinning. warm: weights as cached as they fit.
+enum class cache_state { cold, cold_awake, warm };
 
-inline const char* to_string(cache_state c) { return c == cache_state::cold ? "cold" : "warm"; }
+inline const char* to_string(cache_state c)
+{
+    return c == cache_state::cold ? "cold" : c == cache_state::cold_awake ? "cold_awake" : "warm";
+}
+
+/// Returns once every worker of `pool` runs (a spin barrier of one task per worker): they then
+/// spin for the next job instead of sleeping.
+inline void wake_pool(executor* pool)
+{
+    if (pool == nullptr) return;
+    const std::size_t n = concurrency_of(pool);
+    std::atomic<std::size_t> arrived{0};
+    parallel_for(pool, n, [&](std::size_t, std::size_t) {
+        arrived.fetch_add(1);
+        while (arrived.load() < n) {
+        }
+    });
+}
+
+/// The same for the OpenMP runtime (oneDNN's threads): the implicit barrier of an empty region.
+inline void wake_openmp()
+{
+#if defined(_OPENMP)
+#pragma omp parallel
+    {
+        benchmark::ClobberMemory();
+    }
+#endif
+}
 
 /// `rounds` rounds; in each, every candidate takes one sample, in an order rotated per round.
-/// cold: the caches are flushed before a single timed call (weights from DRAM). warm: one
-/// untimed call, then `warm_reps` timed calls averaged (weights as cached as they fit).
+/// cold / cold_awake: the caches are flushed before a single timed call (weights from DRAM).
+/// warm: one untimed call, then `warm_reps` timed calls averaged (weights as cached as they fit).
 inline void round_robin(std::vector<candidate>& cs, int rounds, cache_state cache, int warm_reps = 5)
 {
     for (auto& c : cs) c.run();  // first touch, page faults, thread pools spun up
     for (int r = 0; r < rounds; ++r)
         for (std::size_t i = 0; i < cs.size(); ++i) {
             candidate& c = cs[(i + std::size_t(r)) % cs.size()];
-            wait_for_idle_threads(50);
-            if (cache == cache_state::cold) {
+            // Until no thread of this process runs (up to 500 ms): OpenBLAS workers spin ~0.1 s
+            // after a call, and with 2 threads they took a core from whichever candidate came next.
+            wait_for_idle_threads(500);
+            if (cache != cache_state::warm) {
                 flush_caches();
+                if (cache == cache_state::cold_awake && c.wake) c.wake();
                 const double t0 = now_seconds();
                 c.run();
                 c.seconds.push_back(now_seconds() - t0);

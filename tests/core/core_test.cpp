@@ -89,6 +89,32 @@ TEST_CASE("aligned_buffer: aligned, zeroed, padded, movable")
     CHECK(empty.empty());
 }
 
+TEST_CASE("aligned_buffer: page_policy::huge")
+{
+    const index_t n = index_t(3) << 20 >> 2;  // 3 MB of floats: large enough for a 2 MB mapping
+    aligned_buffer<float> b(n, 16, page_policy::huge);
+    CHECK(b.size() == n);
+    CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % 64 == 0);
+#if defined(__linux__)
+    CHECK(b.huge_pages_advised());
+    CHECK(reinterpret_cast<std::uintptr_t>(b.data()) % (std::uintptr_t(2) << 20) == 0);
+#endif
+    bool zero = true;
+    for (index_t i = 0; i < n + 16; i += 997) zero = zero && b[i] == 0.0f;
+    CHECK(zero);
+    CHECK(b.data()[n + 15] == 0.0f);
+    b[n - 1] = 4.0f;
+    aligned_buffer<float> moved = std::move(b);
+    CHECK(moved[n - 1] == 4.0f);
+    CHECK(!b.huge_pages_advised());  // NOLINT(bugprone-use-after-move): moved-from is empty by contract
+    aligned_buffer<float> copy = moved.clone();
+    CHECK(copy[n - 1] == 4.0f);
+    CHECK(copy.huge_pages_advised() == moved.huge_pages_advised());
+    moved = aligned_buffer<float>(5, 0, page_policy::huge);  // small: an ordinary buffer; the mapping is released
+    CHECK(!moved.huge_pages_advised());
+    CHECK(moved[4] == 0.0f);
+}
+
 TEST_CASE("gemm_shape and conv2d_shape validate every field")
 {
     CHECK_NOTHROW(gemm_shape{2, 3, 4}.validate());

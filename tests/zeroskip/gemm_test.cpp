@@ -132,10 +132,14 @@ TEST_CASE("zeroskip fp32 gemm plan matches the reference on every arch")
             for (index_t m : {1, 2, 3, 4, 8, 9, 16, 32, 64, 128, 500})
                 for (index_t b : {1, 5}) check_f32(70, 130, b, 0.7, m, nullptr, seed++);
         }
-        SUBCASE("threads, batch 64")
+        SUBCASE("threads (batch 1: rows split; batch 2: columns split), batch 64")
         {
             thread_pool pool(3);
             check_f32(300, 90, 1, 0.7, 0, &pool, 41);
+            // Batch 1 splits the rows over 12 parts: parts of several groups, empty parts, all zeros.
+            check_f32(130, 700, 1, 0.5, 0, &pool, 44);
+            check_f32(65, 300, 1, 0.0, 8, &pool, 45);
+            check_f32(65, 300, 1, 1.0, 0, &pool, 46);
             check_f32(70, 40, 2, 0.5, 8, &pool, 42);
             check_f32(40, 20, 64, 0.9, 0, nullptr, 43);
         }

@@ -14,9 +14,14 @@
 //                       interleave + dot2 (x86 unpacks within 128-bit lanes): weights are
 //                       stored permuted so that lo holds outputs 0..L-1 and hi outputs L..2L-1
 //   lane_mask(bits)     L int32 lanes, all ones where bit j of `bits` is set
+//   apply_sign_mask(v, mask) / apply_sign_mask_pairs(pairs, mask)  negate the int32 lanes (the
+//                       int16 pairs of the int32 lanes) where mask is all ones
 //   or_fragments_u16x8(p)  avx2 only: the OR of each of 8 fragments of 8 uint16 (128 bytes at
 //                       p), folded to 16 bits, as int32 lanes 0..7 (the zero-skip statistics)
 //   store_u8x8(v, dst)  avx2 only: the low bytes of 8 int32 lanes (values 0..255) to dst[0..7]
+//   bit_stats_u16_x16<Words>(p, len, zeros)  avx2 only: for 16 fragments of 4*Words uint16
+//                       (Words = 2 or 4; 256 or 512 bytes at p, fragment f at p + 8*Words*f):
+//                       len[f] = bit length of the fragment's OR, zeros[f] = 16 - popcount(OR)
 // Loads read exactly the bytes of their lanes (no over-read).
 #pragma once
 
@@ -55,6 +60,16 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> apply_sign_mask(const batch<st
                                                                    const batch<std::int32_t, Arch>& mask) noexcept
 {
     return (v ^ mask) - mask;  // two's complement negation where mask is all ones
+}
+
+/// The int16 pairs of the int32 lanes where `mask` is all ones, negated (dot2 of the result is
+/// then the negated dot2). SIMD archs only.
+template <class Arch>
+FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> apply_sign_mask_pairs(const batch<std::int16_t, Arch>& pairs,
+                                                                         const batch<std::int32_t, Arch>& mask) noexcept
+{
+    const batch<std::int16_t, Arch> m = xsimd::bitwise_cast<batch<std::int16_t, Arch>>(mask);
+    return (pairs ^ m) - m;
 }
 
 #if FINEGRAIN_X86_64
@@ -179,6 +194,49 @@ FINEGRAIN_ALWAYS_INLINE void store_u8x8(const batch<std::int32_t, Arch>& v, std:
     _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm256_castsi256_si128(p));
 }
 
+template <int Words, class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE void bit_stats_u16_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept
+{
+    static_assert(Words == 2 || Words == 4, "fragments of 8 or 16 uint16");
+    auto half = [&](int f, int w) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8 * Words * f + 16 * w)); };
+    // a[j]: fragment j in the low 128-bit lane, j + 8 in the high one (pre-ORed to 8 words).
+    __m256i a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; ++j) {
+        __m128i lo = half(j, 0), hi = half(j + 8, 0);
+        if constexpr (Words == 4) {
+            lo = _mm_or_si128(lo, half(j, 1));
+            hi = _mm_or_si128(hi, half(j + 8, 1));
+        }
+        a[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+    }
+    // OR tree by unpacks: words then hold the ORs of fragments 0..7 (low lane) and 8..15 (high).
+    __m256i x[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j)
+        x[j] = _mm256_or_si256(_mm256_unpacklo_epi16(a[2 * j], a[2 * j + 1]), _mm256_unpackhi_epi16(a[2 * j], a[2 * j + 1]));
+    const __m256i u0 = _mm256_or_si256(_mm256_unpacklo_epi32(x[0], x[1]), _mm256_unpackhi_epi32(x[0], x[1]));
+    const __m256i u1 = _mm256_or_si256(_mm256_unpacklo_epi32(x[2], x[3]), _mm256_unpackhi_epi32(x[2], x[3]));
+    const __m256i v = _mm256_or_si256(_mm256_unpacklo_epi64(u0, u1), _mm256_unpackhi_epi64(u0, u1));
+    // Per byte, by nibble lookups: bit length (high nibble +4) and popcount.
+    const __m256i nib = _mm256_set1_epi8(0x0f), low_byte = _mm256_set1_epi16(0x00ff);
+    const __m256i n0 = _mm256_and_si256(v, nib), n1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+    const __m256i len_lo = _mm256_setr_epi8(0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4);
+    const __m256i len_hi = _mm256_setr_epi8(0, 5, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 0, 5, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8);
+    const __m256i pop = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    __m256i bl = _mm256_max_epu8(_mm256_shuffle_epi8(len_lo, n0), _mm256_shuffle_epi8(len_hi, n1));
+    // Words: the high byte's length counts 8 more when non-zero; the larger byte wins.
+    bl = _mm256_add_epi8(bl, _mm256_and_si256(_mm256_cmpgt_epi8(bl, _mm256_setzero_si256()), _mm256_set1_epi16(0x0800)));
+    bl = _mm256_max_epi16(_mm256_and_si256(bl, low_byte), _mm256_srli_epi16(bl, 8));
+    const __m256i cb = _mm256_add_epi8(_mm256_shuffle_epi8(pop, n0), _mm256_shuffle_epi8(pop, n1));
+    const __m256i cnt = _mm256_add_epi16(_mm256_and_si256(cb, low_byte), _mm256_srli_epi16(cb, 8));
+    const __m256i zp = _mm256_sub_epi16(_mm256_set1_epi16(16), cnt);
+    // Bytes: (len 0..7, zeros 0..7 | len 8..15, zeros 8..15) -> (len 0..15 | zeros 0..15).
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(bl, zp), 0xD8);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(len), _mm256_castsi256_si128(packed));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(zeros), _mm256_extracti128_si256(packed, 1));
+}
+
 // ---- avx512 -----------------------------------------------------------------------------------
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
@@ -230,6 +288,8 @@ template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 batch<std::int32_t, Arch> or_fragments_u16x8(const unsigned char* p) noexcept;
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 void store_u8x8(const batch<std::int32_t, Arch>& v, std::uint8_t* dst) noexcept;
+template <int Words, class Arch, if_arch<Arch, arch_id::avx2> = 0>
+void bit_stats_u16_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept;
 #endif  // FINEGRAIN_X86_64
 
 #if FINEGRAIN_AARCH64

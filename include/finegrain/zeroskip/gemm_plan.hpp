@@ -9,7 +9,9 @@
 // 1/(1-z): weight bytes dominate). Polarized weights (polarized_matrix<float>) run the same
 // kernel with each fragment's sign folded into its magnitudes at plan time (negation is exact).
 // The kernel streams groups of up to 8 non-zero rows over the output columns (each thread owns
-// a slice of columns). run() allocates nothing.
+// a slice of columns; at batch 1 each thread owns a share of the rows instead and streams them
+// whole). The weights take 2 MB pages where the OS allows (page_policy::huge: scattered 16 KB
+// rows then cost no page walks). run() allocates nothing.
 #pragma once
 
 #include <cstring>
@@ -66,6 +68,10 @@ public:
     {
         lists_.gather(x, ldx, k_, batch_, skip_, frag_, sums_ ? ldy_ : 0, 0, false);
         const clamp_bounds cb = bounds_of(act_);
+        if (split_parts_ > 0) {
+            run_split_rows(y, ldy, cb);
+            return;
+        }
         const index_t rows_out = sums_ ? frags_ : batch_;
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
@@ -101,6 +107,35 @@ public:
     }
 
 private:
+    /// Batch 1, several workers: the groups are cut into split_parts parts of about equal entry
+    /// counts (several per worker, so a worker that wakes late leaves its share to the others);
+    /// each part streams whole rows (as at one thread) into its own accumulator row, and the
+    /// caller sums the rows in part order (the result does not depend on the scheduling).
+    void run_split_rows(float* y, index_t ldy, const clamp_bounds& cb) const
+    {
+        const index_t parts = split_parts_;
+        parallel_for(pool_, static_cast<std::size_t>(parts), [&](std::size_t t, std::size_t) {
+            const index_t p = static_cast<index_t>(t);
+            f32_rows_args a;
+            a.groups = lists_.slice(lists_.part_begin(p, parts), lists_.part_begin(p + 1, parts));
+            a.x = lists_.values.data();
+            a.w = wt_.data();
+            a.ldw = ldw_;
+            a.y = y_.data() + p * ldy_;
+            a.ldy = ldy_;
+            a.col_begin = 0;
+            a.col_end = split_.padded;
+            std::memset(a.y, 0, sizeof(float) * std::size_t(split_.padded));
+            kernel_(a);
+        });
+        for (index_t o = 0; o < n_; ++o) {
+            float v = bias_.empty() ? 0.0f : bias_[o];
+            for (index_t p = 0; p < parts; ++p) v += y_[p * ldy_ + o];
+            v = v < cb.lo ? cb.lo : v;
+            y[o * ldy] = v > cb.hi ? cb.hi : v;
+        }
+    }
+
     void init(index_t n, index_t k, index_t fragment, index_t batch, const gemm_options& opt, bool sums, const char* op)
     {
         finegrain::detail::require_positive(n, "weights.rows");
@@ -117,12 +152,15 @@ private:
         pool_ = opt.pool;
         skip_ = opt.skip_zeros;
         sums_ = sums;
-        split_.plan(n, static_cast<index_t>(concurrency_of(pool_)));
+        const index_t workers = static_cast<index_t>(concurrency_of(pool_));
+        split_parts_ = batch == 1 && !sums && workers > 1 ? 4 * workers : 0;
+        split_.plan(n, split_parts_ > 0 ? 1 : workers);
         // Rows one cache line longer than the columns: 16 KB strides alias in the caches and DRAM banks.
         ldw_ = split_.padded + 16;
         ldy_ = split_.padded + 16;
-        wt_ = aligned_buffer<float>(finegrain::detail::checked_mul(k, ldw_, "weights size"));
-        y_ = aligned_buffer<float>(finegrain::detail::checked_mul(sums ? frags_ : batch, ldy_, "accumulators"));
+        wt_ = aligned_buffer<float>(finegrain::detail::checked_mul(k, ldw_, "weights size"), 0, page_policy::huge);
+        y_ = aligned_buffer<float>(
+            finegrain::detail::checked_mul(sums ? frags_ : split_parts_ > 0 ? split_parts_ : batch, ldy_, "accumulators"));
         lists_.reserve(k, frags_, batch);
         if (opt.bias && !sums) {
             bias_ = aligned_buffer<float>(n);
@@ -139,7 +177,7 @@ private:
         name_ += std::to_string(max_group) + "x" + std::to_string(2 * v) + "__" + simd::to_string(arch_);
     }
 
-    index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ldw_ = 0, ldy_ = 0;
+    index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ldw_ = 0, ldy_ = 0, split_parts_ = 0;
     activation act_ = activation::none;
     executor* pool_ = nullptr;
     bool skip_ = true, sums_ = false;

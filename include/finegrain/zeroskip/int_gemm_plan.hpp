@@ -150,9 +150,9 @@ private:
         ldy_ = ld_ + 16;
         const index_t wsize = finegrain::detail::checked_mul(k, ldw_, "weights size");
         if (kd == kind::u16)
-            w16_ = aligned_buffer<std::uint16_t>(wsize);
+            w16_ = aligned_buffer<std::uint16_t>(wsize, 0, page_policy::huge);
         else
-            w8_ = aligned_buffer<std::uint8_t>(wsize);
+            w8_ = aligned_buffer<std::uint8_t>(wsize, 0, page_policy::huge);
         y_ = aligned_buffer<std::int32_t>(finegrain::detail::checked_mul(mode == int_mode::gemm ? batch : frags_, ldy_, "accumulators"));
         lists_.reserve(k, frags_, batch);
         index_t lanes = 1;
@@ -177,7 +177,7 @@ private:
     void finish_layout()
     {
         if (!pairs_) return;
-        aligned_buffer<std::uint8_t> permuted(w8_.size());
+        aligned_buffer<std::uint8_t> permuted(w8_.size(), 0, page_policy::huge);
         pack_pairs_(k_, ld_, w8_.data(), permuted.data(), ldw_);
         w8_ = std::move(permuted);
     }

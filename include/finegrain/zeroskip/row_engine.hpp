@@ -10,7 +10,9 @@
 //      fragment when the weights carry fragment signs (pairs: padded to an even count with x = 0);
 //   2. the columns are split in col_step multiples over the workers; each zeroes its slice of
 //      the accumulators and runs the kernel over all groups (batch > 1: in column tiles that
-//      keep the batch x tile accumulators in L1);
+//      keep the batch x tile accumulators in L1); fp32 at batch 1 with several workers splits
+//      the groups instead (slice/part_begin: every worker streams whole rows into its own
+//      accumulator row, the caller sums them);
 //   3. the epilogue writes the slice to the caller's output (transposed: out[o][s]).
 #pragma once
 
@@ -59,6 +61,26 @@ struct row_lists {
         g.out_offset = offsets ? out_offset.data() : nullptr;
         g.sign_offset = sign_offset.data();
         return g;
+    }
+
+    /// Groups [g0, g1) as a list of their own (entries keep their indices; no out offsets).
+    row_groups slice(index_t g0, index_t g1) const
+    {
+        row_groups g;
+        g.count = g1 - g0;
+        g.first = g0 > 0 ? end[g0 - 1] : 0;
+        g.end = end.data() + g0;
+        g.rows = rows.data();
+        g.sign_offset = sign_offset.data() + g0;
+        return g;
+    }
+
+    /// The first group of part p of `parts` (p = parts: the group count): parts of about equal
+    /// entry counts, cut at group boundaries.
+    index_t part_begin(index_t p, index_t parts) const
+    {
+        const index_t target = entries * p / parts;
+        return static_cast<index_t>(std::upper_bound(end.data(), end.data() + groups, target) - end.data());
     }
 
     /// Lists the rows of x (inputs x batch, row stride ldx) to run. `fragment` > 0 cuts groups at

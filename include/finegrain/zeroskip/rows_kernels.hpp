@@ -11,7 +11,9 @@
 //   Computes: for every group g and column c in [col_begin, col_end), every sample s < batch:
 //             y[out_offset[g] + s*ldy + c] += sum_{e in g} x[e*batch + s] * w[rows[e]*ldw + c]
 //   Streams:  each group's rows are read once, as contiguous pieces of col_end - col_begin
-//             columns (batch 1: y stays in L1 and every weight row is one long stream).
+//             columns (batch 1: y stays in L1 and every weight row is one long stream; while a
+//             group streams, the next group's rows are prefetched at the same columns, so
+//             scattered rows of zero-skipped inputs arrive before their group runs).
 //   Preconds: col_begin, col_end multiples of col_step; rows padded to col_end; groups hold
 //             1..max_group entries. Numerics: fp32 FMA in entry order (tolerance as ref::gemm).
 //
@@ -19,14 +21,17 @@
 //   Computes: the same in int32 with entries taken in pairs: x[p*batch + s] = x1 | x2 << 16 is
 //             the pair (entries 2p, 2p+1) of sample s (groups have an even entry count; the
 //             plan pads with x = 0), weights widened to int16; per group and output the sum is
-//             negated when bit (sign_offset[g] + c) of `signs` is set (signs null: no signs).
+//             negated when bit (sign_offset[g] + c) of `signs` is set (signs null: no signs):
+//             batch 1 negates the sums, batch > 1 the int16 weights once per chunk (exact both
+//             ways: a negated 8-bit weight fits int16).
 //   Layout:   every 2L-column chunk of a weight row is stored permuted by
 //             simd::dot2_output_of_position<Arch> (pack_pairs does it).
 //   Numerics: exact while every partial result fits int32 (two's complement wraps, so the
 //             final value is exact whenever it fits int32; plans check the worst case).
 //
 // rows_kernels<Arch>::wide (uint16 inputs or 16-bit weights: int32 products)
-//   Computes: as pairs, one entry at a time, x[e*batch + s] a plain int32 value; natural layout.
+//   Computes: as pairs, one entry at a time, x[e*batch + s] a plain int32 value; natural layout
+//             (signs: batch 1 negates the sums, batch > 1 the int32 weights once per chunk).
 //
 // The scalar arch runs plain loops (the reference order, uint32 wrap-around arithmetic).
 #pragma once
@@ -41,9 +46,11 @@
 namespace finegrain {
 namespace zeroskip {
 
-/// The rows a call runs, in groups. Group g holds entries [g ? end[g-1] : 0, end[g]).
+/// The rows a call runs, in groups. Group g holds entries [g ? end[g-1] : first, end[g]).
+/// (A slice of a longer list: first = the slice's first entry; end and the offsets start at it.)
 struct row_groups {
     index_t count = 0;
+    index_t first = 0;
     const index_t* end = nullptr;
     const std::int32_t* rows = nullptr;        // weight row of each entry
     const index_t* out_offset = nullptr;       // per group: added to y (partial sums), or null = 0
@@ -77,6 +84,8 @@ struct int_rows_args {
 /// Entries per group; column ranges are multiples of col_step (every arch's chunk divides it).
 constexpr index_t max_group = 8;
 constexpr index_t col_step = 64;
+/// Batch-1 fp32: the group whose rows are prefetched while a group streams (1 = the next).
+constexpr index_t prefetch_groups = 2;
 
 template <class Arch>
 struct rows_kernels {
@@ -92,7 +101,8 @@ struct rows_kernels {
 
 private:
     template <int R>
-    static void f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y) noexcept;
+    static void f32_group(const float* const* w, const float* const* next, const float* x, const f32_rows_args& a,
+                          float* y) noexcept;
     template <int P, class Wt>
     static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                             index_t sign_bit) noexcept;
@@ -111,7 +121,8 @@ private:
 
 template <class Arch>
 template <int R>
-void rows_kernels<Arch>::f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y) noexcept
+void rows_kernels<Arch>::f32_group(const float* const* w, const float* const* next, const float* x, const f32_rows_args& a,
+                                   float* y) noexcept
 {
     using B = simd::batch<float, Arch>;
     constexpr index_t V = static_cast<index_t>(simd::lanes_of<float, Arch>());
@@ -120,6 +131,10 @@ void rows_kernels<Arch>::f32_group(const float* const* w, const float* x, const 
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) xr[r] = B(x[r]);
         for (index_t c = a.col_begin; c < a.col_end; c += 2 * V) {
+            if (c % 16 == 0)  // a 64-byte line of every next row per 16 columns
+#pragma GCC unroll 8
+                for (int r = 0; r < max_group; ++r)
+                    for (index_t l = 0; l < 2 * V; l += 16) __builtin_prefetch(next[r] + c + l, 0, 2);
             B acc0 = B::load_unaligned(y + c), acc1 = B::load_unaligned(y + c + V);
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
@@ -149,22 +164,29 @@ template <class Arch>
 void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
 {
     const row_groups& g = a.groups;
-    index_t e = 0;
+    index_t e = g.first;
     for (index_t gi = 0; gi < g.count; ++gi) {
         const index_t e1 = g.end[gi];
         const float* w[max_group];
         for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+        // The rows of the group prefetch_groups ahead (padded to max_group with its last row;
+        // near the end: the last group's).
+        const float* next[max_group];
+        const index_t gp = gi + prefetch_groups < g.count ? gi + prefetch_groups : g.count - 1;
+        const index_t n0 = gp > 0 ? g.end[gp - 1] : g.first, n1 = g.end[gp];
+        for (index_t i = 0; i < max_group; ++i)
+            next[i] = a.w + static_cast<index_t>(g.rows[n0 + i < n1 ? n0 + i : n1 - 1]) * a.ldw;
         const float* x = a.x + e * a.batch;
         float* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
         switch (e1 - e) {
-        case 1: f32_group<1>(w, x, a, y); break;
-        case 2: f32_group<2>(w, x, a, y); break;
-        case 3: f32_group<3>(w, x, a, y); break;
-        case 4: f32_group<4>(w, x, a, y); break;
-        case 5: f32_group<5>(w, x, a, y); break;
-        case 6: f32_group<6>(w, x, a, y); break;
-        case 7: f32_group<7>(w, x, a, y); break;
-        case 8: f32_group<8>(w, x, a, y); break;
+        case 1: f32_group<1>(w, next, x, a, y); break;
+        case 2: f32_group<2>(w, next, x, a, y); break;
+        case 3: f32_group<3>(w, next, x, a, y); break;
+        case 4: f32_group<4>(w, next, x, a, y); break;
+        case 5: f32_group<5>(w, next, x, a, y); break;
+        case 6: f32_group<6>(w, next, x, a, y); break;
+        case 7: f32_group<7>(w, next, x, a, y); break;
+        case 8: f32_group<8>(w, next, x, a, y); break;
         default: break;
         }
         e = e1;
@@ -178,7 +200,7 @@ template <class Wt>
 void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noexcept
 {
     const row_groups& g = a.groups;
-    index_t e = 0;
+    index_t e = g.first;
     for (index_t gi = 0; gi < g.count; ++gi) {
         const index_t e1 = g.end[gi];
         std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
@@ -250,8 +272,15 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
         for (int p = 0; p < P; ++p)
             simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c), simd::load_widen_i16<Arch>(w[2 * p + 1] + c),
                                        plo[p], phi[p]);
-        I32 mlo(0), mhi(0);
-        if (signed_group) masks(c, mlo, mhi);
+        if (signed_group) {  // negate the weight pairs of negative outputs once, not every sample's sum
+            I32 mlo, mhi;
+            masks(c, mlo, mhi);
+#pragma GCC unroll 4
+            for (int p = 0; p < P; ++p) {
+                plo[p] = simd::apply_sign_mask_pairs<Arch>(plo[p], mlo);
+                phi[p] = simd::apply_sign_mask_pairs<Arch>(phi[p], mhi);
+            }
+        }
         for (index_t s = 0; s < a.batch; ++s) {
             I32 lo(0), hi(0);
 #pragma GCC unroll 4
@@ -259,10 +288,6 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
                 const I32 xv(x[p * a.batch + s]);
                 lo = lo + simd::dot2<Arch>(plo[p], xv);
                 hi = hi + simd::dot2<Arch>(phi[p], xv);
-            }
-            if (signed_group) {
-                lo = simd::apply_sign_mask<Arch>(lo, mlo);
-                hi = simd::apply_sign_mask<Arch>(hi, mhi);
             }
             std::int32_t* ys = y + s * a.ldy + c;
             (I32::load_unaligned(ys) + lo).store_unaligned(ys);
@@ -279,7 +304,7 @@ void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
         scalar_int(a, true);
     } else {
         const row_groups& g = a.groups;
-        index_t e = 0;
+        index_t e = g.first;
         for (index_t gi = 0; gi < g.count; ++gi) {
             const index_t e1 = g.end[gi];
             const Wt* w[max_group];
@@ -337,11 +362,17 @@ void rows_kernels<Arch>::wide_group(const Wt* const* w, const std::int32_t* x, c
             mlo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
             mhi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
         }
+        // Batch > 1: the weights of negative outputs are negated once, not every sample's sum.
+        const bool negate_weights = a.signs && a.batch > 1;
         I32 wlo[R], whi[R];
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             wlo[r] = simd::load_widen_i32<Arch>(w[r] + c);
             whi[r] = simd::load_widen_i32<Arch>(w[r] + c + L);
+            if (negate_weights) {
+                wlo[r] = simd::apply_sign_mask<Arch>(wlo[r], mlo);
+                whi[r] = simd::apply_sign_mask<Arch>(whi[r], mhi);
+            }
         }
         for (index_t s = 0; s < a.batch; ++s) {
             I32 lo(0), hi(0);
@@ -351,7 +382,7 @@ void rows_kernels<Arch>::wide_group(const Wt* const* w, const std::int32_t* x, c
                 lo = lo + wlo[r] * xv;
                 hi = hi + whi[r] * xv;
             }
-            if (a.signs) {
+            if (a.signs && !negate_weights) {
                 lo = simd::apply_sign_mask<Arch>(lo, mlo);
                 hi = simd::apply_sign_mask<Arch>(hi, mhi);
             }
@@ -370,7 +401,7 @@ void rows_kernels<Arch>::wide_any(const int_rows_args<Wt>& a) noexcept
         scalar_int(a, false);
     } else {
         const row_groups& g = a.groups;
-        index_t e = 0;
+        index_t e = g.first;
         for (index_t gi = 0; gi < g.count; ++gi) {
             const index_t e1 = g.end[gi];
             const Wt* w[max_group];
