@@ -12,8 +12,8 @@
 //             y[out_offset[g] + s*ldy + c] += sum_{e in g} x[e*batch + s] * w[rows[e]*ldw + c]
 //   Streams:  each group's rows are read once, as contiguous pieces of col_end - col_begin
 //             columns (batch 1: y stays in L1 and every weight row is one long stream; while a
-//             group streams, the next group's rows are prefetched at the same columns, so
-//             scattered rows of zero-skipped inputs arrive before their group runs).
+//             group streams, the rows of the group prefetch_groups ahead are prefetched at the
+//             same columns, so scattered rows of zero-skipped inputs arrive before they run).
 //   Preconds: col_begin, col_end multiples of col_step; rows padded to col_end; groups hold
 //             1..max_group entries. Numerics: fp32 FMA in entry order (tolerance as ref::gemm).
 //
