@@ -18,17 +18,21 @@
 //
 // rows function
 //   Computes: for y in [y_begin, y_end), x < out_width, lanes f < G with out_channels[f] >= 0:
-//               out[out_channels[f]][y][x] = clamp(bias[f] + sum over runs, kernels j, taps t of
-//                   w[j][t][f] * input[channel_offsets[j] + tap_offsets[pattern][t]
-//                                      + stride_h * y * row_pitch + sw * x], lo, hi)
+//               out[out_channels[f]][y][x] = clamp(bias[f] + sum over kernels j, taps t of
+//                   w[j][t][f] * input[tap_offsets[j][t] + stride_h * y * row_pitch + sw * x], lo, hi)
+//             Each kernel carries its own k tap offsets (channel and pattern folded in): one
+//             loop over the kernels, no per-pattern runs (short runs mispredict at 8x).
 //   Layouts:  input = zero-bordered image: channel c's padded pixel (r, u) at
 //             c * channel_stride + r * row_pitch + u (the offsets hold the strides); weights
 //             per kernel k x G floats ([t][f]), 64-byte aligned; bias G floats, aligned
 //             (zeros when none); output = NCHW image, out_plane / out_row floats apart.
-//   Tile:     G filters x P pixels of one output row; the row's last out_width % P pixels run
-//             as a tile of that many pixels.
+//   Tile:     G filters x P pixels: with stride 1, P consecutive positions q = y * pitch + x
+//             of the padded grid (tiles cross rows; x >= out_width is computed, not stored);
+//             with stride 2, P pixels of one output row. A range's last pixels run as a
+//             smaller tile.
 //   Preconds: every padded coordinate read (stride_h * y + dy, sw * x + dx) lies inside the
-//             image (the output size guarantees it): no over-reads. Dummy lanes
+//             image (the output size guarantees it; a skipped position x >= out_width
+//             reads the next padded row's first columns): no over-reads. Dummy lanes
 //             (out_channels[f] < 0) carry zero weights and are not stored.
 //   Numerics: fp32 FMA, kernels accumulated in stored order; within c*K*eps*|in|*|w| of ref.
 #pragma once
@@ -36,7 +40,6 @@
 #include <cstdint>
 
 #include "finegrain/core/index.hpp"
-#include "finegrain/pattern/kernels.hpp"
 #include "finegrain/simd/batch.hpp"
 #include "finegrain/simd/extern_kernels.hpp"
 
@@ -53,11 +56,9 @@ struct conv3x3_group_args {
     index_t out_width = 0;
     index_t y_begin = 0, y_end = 0;                 // output rows to compute
     const std::int32_t* out_channels = nullptr;     // G: output channel per lane, -1 = dummy
-    const pattern_run* runs = nullptr;
-    index_t run_count = 0;
-    const std::int32_t* channel_offsets = nullptr;  // per kernel: c * channel_stride
+    index_t kernels = 0;                            // kept kernels of the group
+    const std::int32_t* tap_offsets = nullptr;      // per kernel, k taps: c * channel_stride + dy * row_pitch + dx
     const float* weights = nullptr;                 // per kernel: k taps x G filters
-    const std::int32_t* tap_offsets = nullptr;      // [pattern][k]: dy * row_pitch + dx
     index_t k = 0;                                  // taps per pattern
     const float* bias = nullptr;                    // G values (zeros when the layer has none)
     float lo = 0, hi = 0;
@@ -85,9 +86,9 @@ private:
     template <int G, int S, int K>
     static void rows(const conv3x3_group_args& a) noexcept;
     template <int G, int S, int K, int P>
-    static void tile(const conv3x3_group_args& a, index_t y, index_t x0) noexcept;
+    static void tile(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row) noexcept;
     template <int G, int S, int K, int R>
-    static void remainder(const conv3x3_group_args& a, index_t y, index_t x0, index_t r) noexcept;
+    static void remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, index_t r) noexcept;
     template <int G, int S, int P, class B>
     static void accumulate_tap(B (&acc)[P][G / lanes], const float* x, const float* w) noexcept;
     template <int G, int S>
@@ -119,7 +120,7 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::accumulate_tap(B (&acc
 #endif
 template <class Arch>
 template <int G, int S, int K, int P>
-void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t y, index_t x0) noexcept
+void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_offset, const index_t* dst, bool row) noexcept
 {
     using B = simd::batch<float, Arch>;
     constexpr int VG = G / lanes;
@@ -129,31 +130,19 @@ void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t y, i
 #pragma GCC unroll 16
         for (int h = 0; h < VG; ++h) acc[i][h] = B(0.0f);
 
-    const float* in = a.input + a.stride_h * y * a.row_pitch + S * x0;
+    const float* in = a.input + in_offset;
     const index_t k = K > 0 ? K : a.k;
-    const std::int32_t* channel = a.channel_offsets;
+    const std::int32_t* taps = a.tap_offsets;
     const float* w = a.weights;
-    for (index_t r = 0; r < a.run_count; ++r) {
-        const std::int32_t* taps = a.tap_offsets + a.runs[r].pattern * k;
-        const index_t n = a.runs[r].count;
+    for (index_t j = 0; j < a.kernels; ++j) {
         if constexpr (K > 0) {
-            const float* base[K];  // the run's tap offsets, hoisted
 #pragma GCC unroll 9
-            for (int t = 0; t < K; ++t) base[t] = in + taps[t];
-            for (index_t j = 0; j < n; ++j) {
-                const index_t c = channel[j];
-#pragma GCC unroll 9
-                for (int t = 0; t < K; ++t) accumulate_tap<G, S, P>(acc, base[t] + c, w + t * G);
-                w += K * G;
-            }
+            for (int t = 0; t < K; ++t) accumulate_tap<G, S, P>(acc, in + taps[t], w + t * G);
         } else {
-            for (index_t j = 0; j < n; ++j) {
-                const float* x = in + channel[j];
-                for (index_t t = 0; t < k; ++t) accumulate_tap<G, S, P>(acc, x + taps[t], w + t * G);
-                w += k * G;
-            }
+            for (index_t t = 0; t < k; ++t) accumulate_tap<G, S, P>(acc, in + taps[t], w + t * G);
         }
-        channel += n;
+        taps += k;
+        w += k * G;
     }
 
     const B lo(a.lo), hi(a.hi);
@@ -164,13 +153,19 @@ void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t y, i
 #pragma GCC unroll 16
         for (int i = 0; i < P; ++i) simd::min(simd::max(acc[i][h] + bias, lo), hi).store_aligned(&out[i][h * lanes]);
     }
-    float* dst = a.output + y * a.out_row + x0;
+    // row: the P pixels are consecutive pixels of one output row, from dst[0].
     for (int f = 0; f < G; ++f) {
         const std::int32_t o = a.out_channels[f];
         if (o < 0) continue;
-        float* d = dst + o * a.out_plane;
+        float* d = a.output + o * a.out_plane;
+        if (row) {
+            d += dst[0];
 #pragma GCC unroll 16
-        for (int i = 0; i < P; ++i) d[i] = out[i][f];
+            for (int i = 0; i < P; ++i) d[i] = out[i][f];
+        } else {
+            for (int i = 0; i < P; ++i)
+                if (dst[i] >= 0) d[dst[i]] = out[i][f];
+        }
     }
 }
 
@@ -178,16 +173,16 @@ void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t y, i
 #pragma GCC diagnostic pop
 #endif
 
-// The last r < P pixels of a row: the tile of exactly r pixels.
+// The last r < P pixels of a range: the tile of exactly r pixels.
 template <class Arch>
 template <int G, int S, int K, int R>
-void conv3x3_group_kernels<Arch>::remainder(const conv3x3_group_args& a, index_t y, index_t x0, index_t r) noexcept
+void conv3x3_group_kernels<Arch>::remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, index_t r) noexcept
 {
     if constexpr (R >= 1) {
         if (r == R)
-            tile<G, S, K, R>(a, y, x0);
+            tile<G, S, K, R>(a, in, dst, row);
         else
-            remainder<G, S, K, R - 1>(a, y, x0, r);
+            remainder<G, S, K, R - 1>(a, in, dst, row, r);
     }
 }
 
@@ -196,11 +191,43 @@ template <int G, int S, int K>
 void conv3x3_group_kernels<Arch>::rows(const conv3x3_group_args& a) noexcept
 {
     constexpr int P = tile_pixels<G>();
-    for (index_t y = a.y_begin; y < a.y_end; ++y) {
-        index_t x = 0;
-        for (; x + P <= a.out_width; x += P) tile<G, S, K, P>(a, y, x);
-        if (x < a.out_width) remainder<G, S, K, P - 1>(a, y, x, a.out_width - x);
+    index_t dst[P];  // output offset per tile pixel, -1 = not an output
+    if (S == 1 && a.stride_h == 1) {
+        // Stride 1: output (y, x) reads padded input q + dy * pitch + dx with q = y * pitch + x,
+        // so tiles run over q and cross rows; columns x in [out_width, pitch) are skipped at
+        // the store (no row remainders; the reads stay inside the image).
+        const index_t pitch = a.row_pitch, end = (a.y_end - 1) * pitch + a.out_width;
+        index_t y0 = a.y_begin, x0 = 0;  // q's pixel
+        for (index_t q = a.y_begin * pitch; q < end; q += P) {
+            const bool row = x0 + P <= a.out_width;
+            if (row) {
+                dst[0] = y0 * a.out_row + x0;
+            } else {
+                index_t y = y0, x = x0;
+#pragma GCC unroll 16
+                for (int i = 0; i < P; ++i) {
+                    dst[i] = x < a.out_width ? y * a.out_row + x : -1;
+                    if (++x == pitch) x = 0, ++y;
+                }
+            }
+            if (q + P <= end)
+                tile<G, S, K, P>(a, q, dst, row);
+            else
+                remainder<G, S, K, P - 1>(a, q, dst, row, end - q);
+            x0 += P;
+            while (x0 >= pitch) x0 -= pitch, ++y0;
+        }
+        return;
     }
+    for (index_t y = a.y_begin; y < a.y_end; ++y)
+        for (index_t x = 0; x < a.out_width; x += P) {
+            dst[0] = y * a.out_row + x;
+            const index_t in = a.stride_h * y * a.row_pitch + S * x;
+            if (x + P <= a.out_width)
+                tile<G, S, K, P>(a, in, dst, true);
+            else
+                remainder<G, S, K, P - 1>(a, in, dst, true, a.out_width - x);
+        }
 }
 
 template <class Arch>

@@ -97,7 +97,7 @@ public:
     /// Bytes the plan holds: re-laid weights and schedule, bias, input and output scratch.
     std::size_t bytes() const noexcept
     {
-        return (channel_off_.size() + out_channel_.size()) * sizeof(std::int32_t) + weights_.bytes() + runs_.size() * sizeof(pattern_run) +
+        return (channel_off_.size() + out_channel_.size() + kernel_tap_.size()) * sizeof(std::int32_t) + weights_.bytes() + runs_.size() * sizeof(pattern_run) +
                bias_.bytes() + input_.bytes() + output_.bytes();
     }
 
@@ -352,6 +352,12 @@ private:
             }
             block_kernels_[std::size_t(b)] = j1 - j0;
         }
+        // Group kernels: every kernel's own tap offsets (channel + pattern tap), in stored order.
+        if (group_)
+            for (std::size_t r = 0, j = 0; r < runs_.size(); ++r)
+                for (std::int32_t n = 0; n < runs_[r].count; ++n, ++j)
+                    for (int t = 0; t < k; ++t)
+                        kernel_tap_.push_back(channel_off_[j] + tap_off_[std::size_t(runs_[r].pattern * k + t)]);
         weights_ = aligned_buffer<float>(static_cast<index_t>(wts.size()));
         if (!wts.empty()) std::memcpy(weights_.data(), wts.data(), wts.size() * sizeof(float));
     }
@@ -427,11 +433,9 @@ private:
             a.y_begin = rows * group_rows_;
             a.y_end = std::min(oh, a.y_begin + group_rows_);
             a.out_channels = out_channel_.data() + block * group_;
-            a.runs = runs_.data() + seg_run_[std::size_t(block)];
-            a.run_count = seg_run_[std::size_t(block) + 1] - seg_run_[std::size_t(block)];
-            a.channel_offsets = channel_off_.data() + seg_kernel_[std::size_t(block)];
+            a.kernels = seg_kernel_[std::size_t(block) + 1] - seg_kernel_[std::size_t(block)];
+            a.tap_offsets = kernel_tap_.data() + seg_kernel_[std::size_t(block)] * k_;
             a.weights = weights_.data() + seg_kernel_[std::size_t(block)] * k_ * group_;
-            a.tap_offsets = tap_off_.data();
             a.k = k_;
             a.bias = bias_.data() + block * group_;
             a.lo = cb.lo;
@@ -528,7 +532,7 @@ private:
     index_t lanes_ = 1, nf_ = 1, v_ = 1, cb_ = 1, tv_ = 1;
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
     index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
-    std::vector<std::int32_t> block_filter_, row_of_, out_channel_, tap_off_, channel_off_;
+    std::vector<std::int32_t> block_filter_, row_of_, out_channel_, tap_off_, channel_off_, kernel_tap_;
     std::vector<pattern_run> runs_;
     std::vector<index_t> seg_run_, seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
     aligned_buffer<float> weights_, bias_;
