@@ -122,11 +122,13 @@ struct block_weights {
 /// One block plan on one problem.
 class block_case final : public bench_case {
 public:
-    block_case(const problem& p, block_set set, const block_weights& w, int threads)
-        : pool_(threads > 1 ? new thread_pool(std::size_t(threads)) : nullptr), out_(p.output_size)
+    /// `shared`: a pool to run on instead of one of its own (block_compare gives every block plan
+    /// the same pool: a process holding one spinning pool per candidate slows the timed one).
+    block_case(const problem& p, block_set set, const block_weights& w, int threads, executor* shared = nullptr)
+        : pool_(threads > 1 && !shared ? new thread_pool(std::size_t(threads)) : nullptr), out_(p.output_size)
     {
         block::spmm_options opt;
-        opt.pool = pool_.get();
+        opt.pool = shared && threads > 1 ? shared : pool_.get();
         const gemm_shape g = p.spec.gemm();
         if (set == block_set::fc) {
             spmm_.reset(new block::spmm_plan<float>(w.bsr, g.n, opt));

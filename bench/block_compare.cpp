@@ -148,6 +148,15 @@ struct row {
     int threads = 1;
 };
 
+// One pool for every block plan of the process (null at 1 thread).
+executor* shared_pool(int threads)
+{
+    static std::unique_ptr<thread_pool> pool;
+    if (threads <= 1) return nullptr;
+    if (!pool) pool.reset(new thread_pool(std::size_t(threads)));
+    return pool.get();
+}
+
 #if FINEGRAIN_BENCH_HAVE_XNNPACK
 // XNNPACK's sparse 1x1 conv on the weights of an unstructured configuration ("xnn1x1@90"),
 // checked like the block plans; a refusal is reported and the candidate left out.
@@ -204,7 +213,7 @@ std::vector<row> measure_layer(const problem_spec& spec, const options& o, bool&
         candidate c;
         c.name = cfg.name();
         c.weights = weights.back().get();
-        c.impl.reset(new block_case(p, o.set, *c.weights, o.threads));
+        c.impl.reset(new block_case(p, o.set, *c.weights, o.threads, shared_pool(o.threads)));
         c.label = c.impl->label();
         c.impl->run();
         const check_result chk = check_spots(c.impl->output(), c.weights->spots, c.weights->tolerance);

@@ -38,14 +38,14 @@ public:
         if (st != xnn_status_success)
             throw std::runtime_error("xnn_create_convolution2d_nchw_f32 refused (status " + std::to_string(int(st)) + ")");
         op_.reset(op);
-        if (threads > 1) pool_.reset(pthreadpool_create(std::size_t(threads)));
+        if (threads > 1) pool_ = shared_pool(std::size_t(threads));
         if (xnn_setup_convolution2d_nchw_f32(op_.get(), std::size_t(s.batch), std::size_t(s.in_height),
-                                             std::size_t(s.in_width), p.b.data(), out_.data(), pool_.get()) !=
+                                             std::size_t(s.in_width), p.b.data(), out_.data(), pool_) !=
             xnn_status_success)
             throw std::runtime_error("xnn_setup_convolution2d_nchw_f32 failed");
         label_ = "xnnpack_conv2d_nchw_spmm";
     }
-    void run() override { xnn_run_operator(op_.get(), pool_.get()); }
+    void run() override { xnn_run_operator(op_.get(), pool_); }
     const float* output() override { return out_.data(); }
 
 private:
@@ -55,9 +55,15 @@ private:
     struct pool_deleter {
         void operator()(pthreadpool_t p) const { pthreadpool_destroy(p); }
     };
+    // One pthreadpool per process for all XNNPACK candidates (as for the block plans).
+    static pthreadpool_t shared_pool(std::size_t threads)
+    {
+        static std::unique_ptr<pthreadpool, pool_deleter> pool(pthreadpool_create(threads));
+        return pool.get();
+    }
     buffer out_;
     std::unique_ptr<xnn_operator, op_deleter> op_;
-    std::unique_ptr<pthreadpool, pool_deleter> pool_;
+    pthreadpool_t pool_ = nullptr;
 };
 
 } // namespace bench
