@@ -14,10 +14,11 @@
 //     flat outputs. NF > 1 groups filters that share their whole kernel list (same input
 //     channels, same patterns, as grouped projection produces): each input vector is loaded
 //     once and feeds NF filters (filter-level load-redundancy elimination).
-//   * One inner loop per pattern run. A block's kernels are stored as runs of equal pattern
-//     id; per run the k tap offsets are hoisted into registers, and each kernel of the run only
-//     adds its channel offset: no per-kernel branching. K = 4 (the optimised default) is a
-//     compile-time tap count; other k (1..9) take a runtime tap loop.
+//   * One loop over the kernels, no per-kernel branching: each kernel carries its k tap
+//     offsets (channel planes + pattern tap, laid out by the plan), so the pattern costs no
+//     branch (runs of equal pattern, ~9 kernels long at 8x, mispredicted at their ends).
+//     K = 4 (the optimised default) is a compile-time tap count; other k (1..9) take a runtime
+//     tap loop.
 //   * Channel blocking: the plan calls the kernel once per (filter block, channel block, pixel
 //     tile), so the tile's input planes of one channel block stay in L1 while every filter
 //     block streams over them; the accumulators round-trip through the flat output between
@@ -28,8 +29,7 @@
 //
 // tile function
 //   Computes: for q in [0, vectors * L) (L = lanes) and f < NF:
-//               out[f][q] (+)= sum over runs, kernels j, taps t of
-//                              w[j][t][f] * input[tap_offsets[pattern][t] + channel_offsets[j] + q]
+//               out[f][q] (+)= sum over kernels j, taps t of w[j][t][f] * input[tap_offsets[j][t] + q]
 //             then, with `epilogue`, out = clamp(out + bias[f], lo, hi).
 //   Layouts:  input = tap planes at the tile's first position; output rows of NF filters,
 //             output_stride floats apart, at the tile's first position, 32/64-byte aligned;
@@ -61,11 +61,9 @@ struct conv3x3_tile_args {
     float* output = nullptr;        // flat output row of the block's first filter, at the tile start
     index_t output_stride = 0;      // floats between the flat rows of consecutive filters
     index_t vectors = 0;            // vectors of lanes to compute
-    const pattern_run* runs = nullptr;
-    index_t run_count = 0;
-    const std::int32_t* channel_offsets = nullptr;  // per kernel: offset of its channel's planes
+    index_t kernels = 0;                            // kept kernels of the block in this channel block
+    const std::int32_t* tap_offsets = nullptr;      // per kernel, k taps: channel's planes + tap offset inside them
     const float* weights = nullptr;                 // per kernel: k taps x NF filters
-    const std::int32_t* tap_offsets = nullptr;      // [pattern][k]: tap offset inside a channel's planes
     index_t k = 0;                                  // taps per pattern
     bool accumulate = false;  // add to the output (later channel blocks) instead of starting at 0
     bool epilogue = false;    // last channel block: add bias, clamp
@@ -155,29 +153,17 @@ void conv3x3_kernels<Arch>::tiles(const conv3x3_tile_args& a, index_t v_begin, i
                 acc[f][v] = a.accumulate ? B::load_aligned(out + f * a.output_stride + v * L) : B(0.0f);
 
         const float* in = a.input + v0 * L;
-        const std::int32_t* channel = a.channel_offsets;
+        const std::int32_t* taps = a.tap_offsets;
         const float* w = a.weights;
-        for (index_t r = 0; r < a.run_count; ++r) {
-            const std::int32_t* taps = a.tap_offsets + a.runs[r].pattern * k;
-            const index_t n = a.runs[r].count;
+        for (index_t j = 0; j < a.kernels; ++j) {
             if constexpr (K > 0) {
-                const float* base[K];  // the run's tap offsets, hoisted
 #pragma GCC unroll 9
-                for (index_t t = 0; t < K; ++t) base[t] = in + taps[t];
-                for (index_t j = 0; j < n; ++j) {
-                    const index_t c = channel[j];
-#pragma GCC unroll 9
-                    for (index_t t = 0; t < K; ++t) accumulate_tap<NF, V>(acc, base[t] + c, w + t * NF);
-                    w += K * NF;
-                }
+                for (index_t t = 0; t < K; ++t) accumulate_tap<NF, V>(acc, in + taps[t], w + t * NF);
             } else {
-                for (index_t j = 0; j < n; ++j) {
-                    const float* x = in + channel[j];
-                    for (index_t t = 0; t < k; ++t) accumulate_tap<NF, V>(acc, x + taps[t], w + t * NF);
-                    w += k * NF;
-                }
+                for (index_t t = 0; t < k; ++t) accumulate_tap<NF, V>(acc, in + taps[t], w + t * NF);
             }
-            channel += n;
+            taps += k;
+            w += k * NF;
         }
 
         if (a.epilogue) {

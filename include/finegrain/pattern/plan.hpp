@@ -352,9 +352,8 @@ private:
             }
             block_kernels_[std::size_t(b)] = j1 - j0;
         }
-        // Group kernels: every kernel's own tap offsets (channel + pattern tap), in stored order.
-        if (group_)
-            for (std::size_t r = 0, j = 0; r < runs_.size(); ++r)
+        // Every kernel's own tap offsets (channel + pattern tap), in stored order.
+        for (std::size_t r = 0, j = 0; r < runs_.size(); ++r)
                 for (std::int32_t n = 0; n < runs_[r].count; ++n, ++j)
                     for (int t = 0; t < k; ++t)
                         kernel_tap_.push_back(channel_off_[j] + tap_off_[std::size_t(runs_[r].pattern * k + t)]);
@@ -484,7 +483,6 @@ private:
             a.input = input_.data() + v0 * lanes_;
             a.output_stride = row_stride_;
             a.vectors = nv;
-            a.tap_offsets = tap_off_.data();
             a.k = k_;
             a.lo = cb.lo;
             a.hi = cb.hi;
@@ -494,9 +492,8 @@ private:
                     const index_t first = first_cb_[std::size_t(b)], last = last_cb_[std::size_t(b)];
                     if (seg_kernel_[seg + 1] == seg_kernel_[seg] && !(c == 0 && block_kernels_[std::size_t(b)] == 0)) continue;
                     a.output = output_.data() + b * nf_ * row_stride_ + v0 * lanes_;
-                    a.runs = runs_.data() + seg_run_[seg];
-                    a.run_count = seg_run_[seg + 1] - seg_run_[seg];
-                    a.channel_offsets = channel_off_.data() + seg_kernel_[seg];
+                    a.kernels = seg_kernel_[seg + 1] - seg_kernel_[seg];
+                    a.tap_offsets = kernel_tap_.data() + seg_kernel_[seg] * k_;
                     a.weights = weights_.data() + seg_kernel_[seg] * k_ * nf_;
                     a.accumulate = c != first;
                     a.epilogue = c == last;
