@@ -1,6 +1,8 @@
 // Polarized plans (fp32 and integer GEMM, conv through im2col in both unroll orders, partial
 // sums) against the scalar references, on every arch.
+#include <algorithm>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "finegrain/polarized/plan.hpp"
@@ -97,7 +99,7 @@ TEST_CASE("polarized integer gemm (batch 1..64) and conv plans are exact on ever
     fgtest::for_each_runnable_arch([](auto) {
         std::uint32_t seed = 11;
         for (index_t b : {1, 2, 9, 64})
-            for (index_t m : {1, 5, 8, 16, 128}) {
+            for (index_t m : {1, 2, 4, 5, 8, 16, 128}) {
                 CAPTURE(b);
                 CAPTURE(m);
                 const index_t n = 40, k = 70;
@@ -147,6 +149,59 @@ TEST_CASE("polarized integer gemm (batch 1..64) and conv plans are exact on ever
         polarized::int_conv2d_plan<std::uint8_t>(q, s).run(tensor4_view<const std::uint8_t>(in.data(), s.input_dims()),
                                                           tensor4_view<std::int32_t>(got.data(), s.output_dims()));
         for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+    });
+}
+
+TEST_CASE("polarized integer gemm: groups spanning two fragments, every sign mix, every arch")
+{
+    // Groups of 8 rows cover two fragments at m <= 4 (one sign mask per part): all-positive,
+    // all-negative, alternating and random fragment signs; m = 1..5 and m not dividing K;
+    // batch 1 (signs applied to sums) and > 1 (signs applied to weights); dense and sparse inputs.
+    fgtest::for_each_runnable_arch([](auto) {
+        std::uint32_t seed = 41;
+        const index_t n = 72, k = 23;  // 72 outputs: two column chunks of 64, the second partial
+        for (index_t m : {1, 2, 3, 4, 5})
+            for (int signs = 0; signs < 4; ++signs) {  // 0 positive, 1 negative, 2 alternating, 3 random
+                std::mt19937 rng(seed++);
+                std::vector<float> w(std::size_t(n * k));
+                for (index_t o = 0; o < n; ++o)
+                    for (index_t kk = 0; kk < k; ++kk) {
+                        const index_t f = kk / m;
+                        const bool negative = signs == 1 || (signs == 2 && (f + o) % 2 == 1) || (signs == 3 && rng() % 2 == 1);
+                        const float mag = float(rng() % 1000) / 1000.0f + 0.001f;
+                        w[std::size_t(o * k + kk)] = negative ? -mag : mag;
+                    }
+                if (signs == 3)  // random signs: a fresh draw per element, so re-polarize
+                    project(matrix_view<float>(w.data(), n, k), m);
+                const auto pm = pack(matrix_view<const float>(w.data(), n, k), m);
+                for (index_t b : {1, 3})
+                    for (double z : {0.0, 0.5}) {
+                        CAPTURE(m);
+                        CAPTURE(signs);
+                        CAPTURE(b);
+                        CAPTURE(z);
+                        const auto x8 = fgtest::relu_like<std::uint8_t>(std::size_t(k * b), z, seed++, 255);
+                        const auto x16 = fgtest::relu_like<std::uint16_t>(std::size_t(k * b), z, seed++, 8000);
+                        std::vector<std::int64_t> want(std::size_t(n * b));
+                        std::vector<std::int32_t> got(want.size());
+                        auto check = [&](const auto& q, const auto& x) {
+                            using X = typename std::decay_t<decltype(x)>::value_type;
+                            ref::polarized_gemm_int(q, matrix_view<const X>(x.data(), k, b), matrix_view<std::int64_t>(want.data(), n, b));
+                            polarized::int_gemm_plan<X> plan(q, b);  // every row
+                            plan.run(matrix_view<const X>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+                            INFO(plan.kernel_name());
+                            for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+                            zeroskip::int_gemm_plan<X> skipping(q, b);  // zero rows skipped: parts of odd length
+                            std::fill(got.begin(), got.end(), -7);
+                            skipping.run(matrix_view<const X>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+                            INFO(skipping.kernel_name());
+                            for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+                        };
+                        check(quantized<std::uint8_t>(pm, 8), x8);    // pairs (int16 products)
+                        check(quantized<std::uint16_t>(pm, 12), x8);  // wide
+                        check(quantized<std::uint8_t>(pm, 6), x16);   // wide, uint16 inputs
+                    }
+            }
     });
 }
 

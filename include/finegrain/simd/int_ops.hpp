@@ -16,6 +16,9 @@
 //   lane_mask(bits)     L int32 lanes, all ones where bit j of `bits` is set
 //   apply_sign_mask(v, mask) / apply_sign_mask_pairs(pairs, mask)  negate the int32 lanes (the
 //                       int16 pairs of the int32 lanes) where mask is all ones
+//   apply_sign_bits(lo, hi, bits)  negate lane j of lo where bit j of `bits` is set, lane j of
+//                       hi where bit L + j is (avx2: one broadcast, variable shifts and psignd;
+//                       elsewhere lane_mask + apply_sign_mask)
 //   or_fragments_u16x8(p)  avx2 only: the OR of each of 8 fragments of 8 uint16 (128 bytes at
 //                       p), folded to 16 bits, as int32 lanes 0..7 (the zero-skip statistics)
 //   store_u8x8(v, dst)  avx2 only: the low bytes of 8 int32 lanes (values 0..255) to dst[0..7]
@@ -167,6 +170,19 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
 {
     const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), sel), sel);
+}
+
+/// avx2: b = (bits << 1) | 1 broadcast; lane j of lo shifted left by 30 - j (hi: 22 - j) holds bit j
+/// (hi: 8 + j) of `bits` in its sign bit and the 1 below it, so psignd negates or keeps (never zeroes).
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE void apply_sign_bits(batch<std::int32_t, Arch>& lo, batch<std::int32_t, Arch>& hi,
+                                             std::uint32_t bits) noexcept
+{
+    const __m256i b = _mm256_set1_epi32(static_cast<int>(((bits & 0xffffu) << 1) | 1u));
+    const __m256i lo_shift = _mm256_setr_epi32(30, 29, 28, 27, 26, 25, 24, 23);
+    const __m256i hi_shift = _mm256_setr_epi32(22, 21, 20, 19, 18, 17, 16, 15);
+    lo = _mm256_sign_epi32(lo, _mm256_sllv_epi32(b, lo_shift));
+    hi = _mm256_sign_epi32(hi, _mm256_sllv_epi32(b, hi_shift));
 }
 
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
@@ -344,6 +360,16 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
     return vreinterpretq_s32_u32(vtstq_u32(vdupq_n_u32(bits), sel));
 }
 #endif  // FINEGRAIN_AARCH64
+
+/// Lanes of lo / hi negated where bits j / L + j of `bits` are set. SIMD archs other than avx2.
+template <class Arch, std::enable_if_t<Arch::id != arch_id::avx2, int> = 0>
+FINEGRAIN_ALWAYS_INLINE void apply_sign_bits(batch<std::int32_t, Arch>& lo, batch<std::int32_t, Arch>& hi,
+                                             std::uint32_t bits) noexcept
+{
+    constexpr unsigned L = static_cast<unsigned>(lanes_of<std::int32_t, Arch>());
+    lo = apply_sign_mask<Arch>(lo, lane_mask<Arch>(bits));
+    hi = apply_sign_mask<Arch>(hi, lane_mask<Arch>(bits >> L));
+}
 
 /// Bit length of each lane (index of the highest set bit + 1; 0 for 0) for int32 lanes in
 /// [0, 2^24), read from the exponent of the exact float conversion.

@@ -95,7 +95,9 @@ public:
         const bool sums = mode_ == int_mode::partial_sums;
         const index_t nb = batch > 0 ? batch : batch_;
         FINEGRAIN_ASSERT(nb <= batch_);
-        lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ldy_ : 0, ld_, pairs_);
+        // Signed groups may span two fragments (one sign mask per part): at m = 4 a group still runs
+        // 8 rows per accumulator load/store.
+        lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ldy_ : 0, ld_, pairs_, !sums && !signs_.empty());
         if (pairs_) lists_.pack_pairs(nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {

@@ -6,8 +6,10 @@
 // An engine is made once (weights copied and laid out, scratch sized for the worst case) and
 // run many times; run() allocates nothing. Per call:
 //   1. gather: entry e = an input k that is non-zero in some sample (every k when skip_zeros is
-//      off), with its values for all samples; groups of <= max_group entries, never spanning a
-//      fragment when the weights carry fragment signs (pairs: padded to an even count with x = 0);
+//      off), with its values for all samples; groups of <= max_group entries. With fragments, a
+//      group holds entries of one fragment, or (span_two: signed gemm, not partial sums) of two
+//      consecutive fragments, split at entry `split` (pairs: each fragment's part padded to an
+//      even count with x = 0);
 //   2. the columns are split in col_step multiples over the workers; each zeroes its slice of
 //      the accumulators and runs the kernel over all groups (batch > 1: in column tiles that
 //      keep the batch x tile accumulators in L1); fp32 at batch 1 with several workers splits
@@ -37,7 +39,7 @@ template <class V>
 struct row_lists {
     aligned_buffer<std::int32_t> rows;
     aligned_buffer<V> values;  // values[e*batch + s]
-    aligned_buffer<index_t> end, out_offset, sign_offset;
+    aligned_buffer<index_t> end, out_offset, sign_offset, split, sign_offset2;
     index_t entries = 0, groups = 0;
 
     void reserve(index_t inputs, index_t fragments, index_t batch)
@@ -50,6 +52,8 @@ struct row_lists {
         end = aligned_buffer<index_t>(groups_max);
         out_offset = aligned_buffer<index_t>(groups_max);
         sign_offset = aligned_buffer<index_t>(groups_max);
+        split = aligned_buffer<index_t>(groups_max);
+        sign_offset2 = aligned_buffer<index_t>(groups_max);
     }
 
     row_groups view(bool offsets) const
@@ -60,6 +64,8 @@ struct row_lists {
         g.rows = rows.data();
         g.out_offset = offsets ? out_offset.data() : nullptr;
         g.sign_offset = sign_offset.data();
+        g.split = split.data();
+        g.sign_offset2 = sign_offset2.data();
         return g;
     }
 
@@ -72,6 +78,8 @@ struct row_lists {
         g.end = end.data() + g0;
         g.rows = rows.data();
         g.sign_offset = sign_offset.data() + g0;
+        g.split = split.data() + g0;
+        g.sign_offset2 = sign_offset2.data() + g0;
         return g;
     }
 
@@ -85,37 +93,57 @@ struct row_lists {
 
     /// Lists the rows of x (inputs x batch, row stride ldx) to run. `fragment` > 0 cuts groups at
     /// fragment boundaries and records each group's fragment f as out_offset = f*out_stride and
-    /// sign_offset = f*sign_stride; `even` pads groups to an even entry count (x = 0).
+    /// sign_offset = f*sign_stride; `span_two` lets a group continue into the next fragment
+    /// (entries [split, end) of the group, sign_offset2 = its f*sign_stride; a one-fragment group
+    /// has split = end and sign_offset2 = sign_offset); `even` pads each fragment's part of a
+    /// group to an even entry count (x = 0).
     template <class X>
     void gather(const X* x, index_t ldx, index_t inputs, index_t batch, bool skip_zeros, index_t fragment,
-                index_t out_stride, index_t sign_stride, bool even)
+                index_t out_stride, index_t sign_stride, bool even, bool span_two = false)
     {
         entries = 0;
         groups = 0;
         const index_t span = fragment > 0 ? fragment : inputs;
+        index_t start = 0;  // first entry of the open group
+        bool two = false;   // the open group already holds a part of an earlier fragment
+        auto open = [&](index_t f) {
+            out_offset[groups] = f * out_stride;
+            sign_offset[groups] = f * sign_stride;
+            sign_offset2[groups] = f * sign_stride;
+            two = false;
+        };
+        auto pad = [&](index_t part_begin) {
+            if (even && (entries - part_begin) % 2) {
+                rows[entries] = rows[entries - 1];
+                for (index_t s = 0; s < batch; ++s) values[entries * batch + s] = V(0);
+                ++entries;
+            }
+        };
+        auto close = [&](index_t f) {
+            if (entries == start) return;
+            end[groups] = entries;
+            if (!two) split[groups] = entries;
+            ++groups;
+            start = entries;
+            open(f);
+        };
         for (index_t f0 = 0, f = 0; f0 < inputs; f0 += span, ++f) {
             const index_t f1 = inputs - f0 < span ? inputs : f0 + span;
-            index_t start = entries;
-            auto close = [&] {
-                if (entries == start) return;
-                if (even && (entries - start) % 2) {
-                    rows[entries] = rows[entries - 1];
-                    for (index_t s = 0; s < batch; ++s) values[entries * batch + s] = V(0);
-                    ++entries;
-                }
-                end[groups] = entries;
-                out_offset[groups] = f * out_stride;
-                sign_offset[groups] = f * sign_stride;
-                ++groups;
-                start = entries;
-            };
+            if (entries == start) {
+                open(f);
+            } else {  // span_two: the open group (one fragment so far) continues into fragment f
+                split[groups] = entries;
+                sign_offset2[groups] = f * sign_stride;
+                two = true;
+            }
+            auto part_begin = [&] { return two ? split[groups] : start; };
             if (batch == 1) {
                 for (index_t k = f0; k < f1; ++k) {
                     const X v = x[k * ldx];
                     rows[entries] = static_cast<std::int32_t>(k);
                     values[entries] = static_cast<V>(v);
                     entries += (!skip_zeros || v != X(0)) ? 1 : 0;  // branch-free: overwritten when zero
-                    if (entries - start == max_group) close();
+                    if (entries - start == max_group) close(f);
                 }
             } else {
                 for (index_t k = f0; k < f1; ++k) {
@@ -126,11 +154,17 @@ struct row_lists {
                     rows[entries] = static_cast<std::int32_t>(k);
                     for (index_t s = 0; s < batch; ++s) values[entries * batch + s] = static_cast<V>(xk[s]);
                     ++entries;
-                    if (entries - start == max_group) close();
+                    if (entries - start == max_group) close(f);
                 }
             }
-            close();
+            if (two && entries == split[groups]) {  // fragment f added nothing: the group stays one-fragment
+                sign_offset2[groups] = sign_offset[groups];
+                two = false;
+            }
+            if (entries > start) pad(part_begin());
+            if (entries - start >= max_group || !span_two || two) close(f + 1);
         }
+        close(0);
     }
 
     /// Pairs mode: values[p*batch + s] = x(2p) | x(2p+1) << 16, in place (entries is even per group).

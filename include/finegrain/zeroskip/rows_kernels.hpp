@@ -5,7 +5,8 @@
 // Weights are stored input-major (row r = input r's weights for every output, ldw apart), so an
 // input that is zero in every sample skips its whole row. Per call a plan lists the rows that
 // run ("entries") and cuts them into groups of at most max_group entries; for integer polarized
-// weights a group never spans two fragments, so one sign per output applies to the whole group.
+// weights a group spans at most two fragments: entries [first, split) take the signs at
+// sign_offset, entries [split, end) those at sign_offset2 (so m = 4 still runs 8-row groups).
 //
 // rows_kernels<Arch>::f32
 //   Computes: for every group g and column c in [col_begin, col_end), every sample s < batch:
@@ -19,11 +20,13 @@
 //
 // rows_kernels<Arch>::pairs (uint8 inputs x 8-bit weights: int16 products, madd)
 //   Computes: the same in int32 with entries taken in pairs: x[p*batch + s] = x1 | x2 << 16 is
-//             the pair (entries 2p, 2p+1) of sample s (groups have an even entry count; the
-//             plan pads with x = 0), weights widened to int16; per group and output the sum is
-//             negated when bit (sign_offset[g] + c) of `signs` is set (signs null: no signs):
-//             batch 1 negates the sums, batch > 1 the int16 weights once per chunk (exact both
-//             ways: a negated 8-bit weight fits int16).
+//             the pair (entries 2p, 2p+1) of sample s (both parts of a group have an even entry
+//             count; the plan pads with x = 0), weights widened to int16; per group part and
+//             output the part's sum is negated when bit (sign_offset[g] + c) (second part:
+//             sign_offset2[g] + c) of `signs` is set (signs null: no signs): batch 1 negates the
+//             running sum (at the split by the xor of both parts' masks, at the end by the second
+//             part's: s2*(s1*s2*A + B) = s1*A + s2*B), batch > 1 the int16 weights of each part
+//             once per chunk (exact both ways: a negated 8-bit weight fits int16).
 //   Layout:   every 2L-column chunk of a weight row is stored permuted by
 //             simd::dot2_output_of_position<Arch> (pack_pairs does it).
 //   Numerics: exact while every partial result fits int32 (two's complement wraps, so the
@@ -31,7 +34,8 @@
 //
 // rows_kernels<Arch>::wide (uint16 inputs or 16-bit weights: int32 products)
 //   Computes: as pairs, one entry at a time, x[e*batch + s] a plain int32 value; natural layout
-//             (signs: batch 1 negates the sums, batch > 1 the int32 weights once per chunk).
+//             (signs: batch 1 negates the running sum as pairs does, batch > 1 the int32
+//             weights of each part once per chunk).
 //
 // The scalar arch runs plain loops (the reference order, uint32 wrap-around arithmetic).
 #pragma once
@@ -55,6 +59,8 @@ struct row_groups {
     const std::int32_t* rows = nullptr;        // weight row of each entry
     const index_t* out_offset = nullptr;       // per group: added to y (partial sums), or null = 0
     const index_t* sign_offset = nullptr;      // integer kernels: per group, bit of output 0 in `signs`
+    const index_t* split = nullptr;            // integer kernels: per group, first entry of its second fragment
+    const index_t* sign_offset2 = nullptr;     // integer kernels: per group, sign_offset of its second fragment
 };
 
 struct f32_rows_args {
@@ -105,10 +111,10 @@ private:
                           float* y) noexcept;
     template <int P, class Wt>
     static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
-                            index_t sign_bit) noexcept;
+                            index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
     template <int R, class Wt>
     static void wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
-                           index_t sign_bit) noexcept;
+                           index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
     template <class Wt>
     static void pairs_any(const int_rows_args<Wt>& a) noexcept;
     template <class Wt>
@@ -208,14 +214,17 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
             for (index_t c = a.col_begin; c < a.col_end; ++c) {
                 std::uint32_t sum = 0;
                 for (index_t i = e; i < e1; ++i) {
+                    bool negative = false;
+                    if (a.signs) {
+                        const index_t bit = (i < g.split[gi] ? g.sign_offset[gi] : g.sign_offset2[gi]) + c;
+                        negative = ((a.signs[bit >> 6] >> (bit & 63)) & 1u) != 0;
+                    }
                     const std::int32_t xv = paired ? a.x[(i / 2) * a.batch + s] : a.x[i * a.batch + s];
                     const std::uint32_t xi = paired ? ((i & 1) ? std::uint32_t(xv) >> 16 : std::uint32_t(xv) & 0xffffu)
                                                     : std::uint32_t(xv);
-                    sum += xi * static_cast<std::uint32_t>(static_cast<std::int32_t>(a.w[static_cast<index_t>(g.rows[i]) * a.ldw + c]));
-                }
-                if (a.signs) {
-                    const index_t bit = g.sign_offset[gi] + c;
-                    if ((a.signs[bit >> 6] >> (bit & 63)) & 1u) sum = 0u - sum;
+                    const std::uint32_t product =
+                        xi * static_cast<std::uint32_t>(static_cast<std::int32_t>(a.w[static_cast<index_t>(g.rows[i]) * a.ldw + c]));
+                    sum += negative ? 0u - product : product;
                 }
                 std::int32_t& out = y[s * a.ldy + c];
                 out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) + sum);
@@ -229,15 +238,15 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
 template <class Arch>
 template <int P, class Wt>
 void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
-                                     std::int32_t* y, index_t sign_bit) noexcept
+                                     std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
 {
     using I16 = simd::batch<std::int16_t, Arch>;
     using I32 = simd::batch<std::int32_t, Arch>;
     constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
     const bool signed_group = a.signs != nullptr;
-    auto masks = [&](index_t c, I32& lo, I32& hi) {
-        const index_t bit = sign_bit + c;
-        const std::uint64_t word = a.signs[bit >> 6] >> (bit & 63);
+    const bool two_parts = signed_group && split < P;  // split: pairs of the first fragment
+    auto word_at = [&](index_t bit) { return a.signs[bit >> 6] >> (bit & 63); };
+    auto masks = [&](std::uint64_t word, I32& lo, I32& hi) {
         lo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
         hi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
     };
@@ -249,18 +258,15 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
             I32 lo(0), hi(0);
 #pragma GCC unroll 4
             for (int p = 0; p < P; ++p) {
+                if (two_parts && p == split)  // first part done: lo = s1*s2*A, so s2*(lo + B) = s1*A + s2*B
+                    simd::apply_sign_bits<Arch>(lo, hi, static_cast<std::uint32_t>(word_at(sign_bit + c) ^ word_at(sign_bit2 + c)));
                 I16 plo, phi;
                 simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c),
                                            simd::load_widen_i16<Arch>(w[2 * p + 1] + c), plo, phi);
                 lo = lo + simd::dot2<Arch>(plo, xp[p]);
                 hi = hi + simd::dot2<Arch>(phi, xp[p]);
             }
-            if (signed_group) {
-                I32 mlo, mhi;
-                masks(c, mlo, mhi);
-                lo = simd::apply_sign_mask<Arch>(lo, mlo);
-                hi = simd::apply_sign_mask<Arch>(hi, mhi);
-            }
+            if (signed_group) simd::apply_sign_bits<Arch>(lo, hi, static_cast<std::uint32_t>(word_at(sign_bit2 + c)));
             (I32::load_unaligned(y + c) + lo).store_unaligned(y + c);
             (I32::load_unaligned(y + c + L) + hi).store_unaligned(y + c + L);
         }
@@ -273,12 +279,14 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
             simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c), simd::load_widen_i16<Arch>(w[2 * p + 1] + c),
                                        plo[p], phi[p]);
         if (signed_group) {  // negate the weight pairs of negative outputs once, not every sample's sum
-            I32 mlo, mhi;
-            masks(c, mlo, mhi);
+            I32 mlo, mhi, mlo2, mhi2;
+            masks(word_at(sign_bit + c), mlo, mhi);
+            if (two_parts) masks(word_at(sign_bit2 + c), mlo2, mhi2);
+            else mlo2 = mlo, mhi2 = mhi;
 #pragma GCC unroll 4
             for (int p = 0; p < P; ++p) {
-                plo[p] = simd::apply_sign_mask_pairs<Arch>(plo[p], mlo);
-                phi[p] = simd::apply_sign_mask_pairs<Arch>(phi[p], mhi);
+                plo[p] = simd::apply_sign_mask_pairs<Arch>(plo[p], p < split ? mlo : mlo2);
+                phi[p] = simd::apply_sign_mask_pairs<Arch>(phi[p], p < split ? mhi : mhi2);
             }
         }
         for (index_t s = 0; s < a.batch; ++s) {
@@ -311,12 +319,13 @@ void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
             for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
             const std::int32_t* x = a.x + (e / 2) * a.batch;
             std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
-            const index_t sb = a.signs ? g.sign_offset[gi] : 0;
+            const index_t sb = a.signs ? g.sign_offset[gi] : 0, sb2 = a.signs ? g.sign_offset2[gi] : 0;
+            const index_t split = a.signs ? (g.split[gi] - e) / 2 : max_group;  // pairs of the first fragment
             switch ((e1 - e) / 2) {
-            case 1: pairs_group<1>(w, x, a, y, sb); break;
-            case 2: pairs_group<2>(w, x, a, y, sb); break;
-            case 3: pairs_group<3>(w, x, a, y, sb); break;
-            case 4: pairs_group<4>(w, x, a, y, sb); break;
+            case 1: pairs_group<1>(w, x, a, y, sb, split, sb2); break;
+            case 2: pairs_group<2>(w, x, a, y, sb, split, sb2); break;
+            case 3: pairs_group<3>(w, x, a, y, sb, split, sb2); break;
+            case 4: pairs_group<4>(w, x, a, y, sb, split, sb2); break;
             default: break;
             }
             e = e1;
@@ -350,17 +359,22 @@ void rows_kernels<Arch>::pack_pairs(index_t rows, index_t cols, const std::uint8
 template <class Arch>
 template <int R, class Wt>
 void rows_kernels<Arch>::wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
-                                    std::int32_t* y, index_t sign_bit) noexcept
+                                    std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
 {
     using I32 = simd::batch<std::int32_t, Arch>;
     constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
+    const bool two_parts = a.signs && split < R;  // split: entries of the first fragment
+    auto masks = [&](index_t bit, I32& lo, I32& hi) {
+        const std::uint64_t word = a.signs[bit >> 6] >> (bit & 63);
+        lo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
+        hi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
+    };
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
-        I32 mlo(0), mhi(0);
+        I32 mlo(0), mhi(0), mlo2(0), mhi2(0);
         if (a.signs) {
-            const index_t bit = sign_bit + c;
-            const std::uint64_t word = a.signs[bit >> 6] >> (bit & 63);
-            mlo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
-            mhi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
+            masks(sign_bit + c, mlo, mhi);
+            if (two_parts) masks(sign_bit2 + c, mlo2, mhi2);
+            else mlo2 = mlo, mhi2 = mhi;
         }
         // Batch > 1: the weights of negative outputs are negated once, not every sample's sum.
         const bool negate_weights = a.signs && a.batch > 1;
@@ -370,21 +384,25 @@ void rows_kernels<Arch>::wide_group(const Wt* const* w, const std::int32_t* x, c
             wlo[r] = simd::load_widen_i32<Arch>(w[r] + c);
             whi[r] = simd::load_widen_i32<Arch>(w[r] + c + L);
             if (negate_weights) {
-                wlo[r] = simd::apply_sign_mask<Arch>(wlo[r], mlo);
-                whi[r] = simd::apply_sign_mask<Arch>(whi[r], mhi);
+                wlo[r] = simd::apply_sign_mask<Arch>(wlo[r], r < split ? mlo : mlo2);
+                whi[r] = simd::apply_sign_mask<Arch>(whi[r], r < split ? mhi : mhi2);
             }
         }
         for (index_t s = 0; s < a.batch; ++s) {
             I32 lo(0), hi(0);
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
+                if (two_parts && !negate_weights && r == split) {  // lo = s1*s2*A, so s2*(lo + B) = s1*A + s2*B
+                    lo = simd::apply_sign_mask<Arch>(lo, mlo ^ mlo2);
+                    hi = simd::apply_sign_mask<Arch>(hi, mhi ^ mhi2);
+                }
                 const I32 xv(x[r * a.batch + s]);
                 lo = lo + wlo[r] * xv;
                 hi = hi + whi[r] * xv;
             }
             if (a.signs && !negate_weights) {
-                lo = simd::apply_sign_mask<Arch>(lo, mlo);
-                hi = simd::apply_sign_mask<Arch>(hi, mhi);
+                lo = simd::apply_sign_mask<Arch>(lo, mlo2);
+                hi = simd::apply_sign_mask<Arch>(hi, mhi2);
             }
             std::int32_t* ys = y + s * a.ldy + c;
             (I32::load_unaligned(ys) + lo).store_unaligned(ys);
@@ -408,16 +426,17 @@ void rows_kernels<Arch>::wide_any(const int_rows_args<Wt>& a) noexcept
             for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
             const std::int32_t* x = a.x + e * a.batch;
             std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
-            const index_t sb = a.signs ? g.sign_offset[gi] : 0;
+            const index_t sb = a.signs ? g.sign_offset[gi] : 0, sb2 = a.signs ? g.sign_offset2[gi] : 0;
+            const index_t split = a.signs ? g.split[gi] - e : max_group;  // entries of the first fragment
             switch (e1 - e) {
-            case 1: wide_group<1>(w, x, a, y, sb); break;
-            case 2: wide_group<2>(w, x, a, y, sb); break;
-            case 3: wide_group<3>(w, x, a, y, sb); break;
-            case 4: wide_group<4>(w, x, a, y, sb); break;
-            case 5: wide_group<5>(w, x, a, y, sb); break;
-            case 6: wide_group<6>(w, x, a, y, sb); break;
-            case 7: wide_group<7>(w, x, a, y, sb); break;
-            case 8: wide_group<8>(w, x, a, y, sb); break;
+            case 1: wide_group<1>(w, x, a, y, sb, split, sb2); break;
+            case 2: wide_group<2>(w, x, a, y, sb, split, sb2); break;
+            case 3: wide_group<3>(w, x, a, y, sb, split, sb2); break;
+            case 4: wide_group<4>(w, x, a, y, sb, split, sb2); break;
+            case 5: wide_group<5>(w, x, a, y, sb, split, sb2); break;
+            case 6: wide_group<6>(w, x, a, y, sb, split, sb2); break;
+            case 7: wide_group<7>(w, x, a, y, sb, split, sb2); break;
+            case 8: wide_group<8>(w, x, a, y, sb, split, sb2); break;
             default: break;
             }
             e = e1;
