@@ -302,6 +302,20 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
             c.pool = &pool;
             c.group = 8;
             check_case<A>(c, seed++);
+            // Tap planes: pixel tiles that end mid-row, 2 filter ranges, dummy filters, channel
+            // blocks: each task stores its own tile of every filter of its range.
+            for (index_t stride : {1, 2}) {
+                c = square(1, 6, 21, 17, stride, 1);
+                c.pool = &pool;
+                c.group = 2;
+                c.connectivity = 0.7;
+                c.opt.filter_group = 1;
+                c.opt.filter_block = 2;
+                c.opt.tile_vectors = 4;
+                c.opt.task_vectors = 6;
+                c.opt.channel_block = 2;
+                check_case<A>(c, seed++);
+            }
         }
     });
 }
