@@ -50,12 +50,6 @@
 namespace finegrain {
 namespace pattern {
 
-/// A run of consecutive kernels that share one pattern id.
-struct pattern_run {
-    std::int32_t pattern = 0;
-    std::int32_t count = 0;
-};
-
 struct conv3x3_tile_args {
     const float* input = nullptr;   // tap planes, at the tile's first flat output position
     float* output = nullptr;        // flat output row of the block's first filter, at the tile start

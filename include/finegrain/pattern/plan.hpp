@@ -97,7 +97,7 @@ public:
     /// Bytes the plan holds: re-laid weights and schedule, bias, input and output scratch.
     std::size_t bytes() const noexcept
     {
-        return (channel_off_.size() + out_channel_.size() + kernel_tap_.size()) * sizeof(std::int32_t) + weights_.bytes() + runs_.size() * sizeof(pattern_run) +
+        return (out_channel_.size() + kernel_tap_.size()) * sizeof(std::int32_t) + weights_.bytes() +
                bias_.bytes() + input_.bytes() + output_.bytes();
     }
 
@@ -286,13 +286,13 @@ private:
         const index_t ci = shape_.in_channels, sh = shape_.stride_h;
         const int k = k_;
         // Tap offsets per pattern inside a channel's planes.
-        tap_off_.resize(std::size_t(w.patterns().size() * k));
+        std::vector<std::int32_t> tap_off(std::size_t(w.patterns().size() * k));
         int taps[9];
         for (int p = 0; p < w.patterns().size(); ++p) {
             w.patterns().taps(p, taps);
             for (int t = 0; t < k; ++t) {
                 const index_t dy = taps[t] / 3, dx = taps[t] % 3;
-                tap_off_[std::size_t(p * k + t)] = static_cast<std::int32_t>(
+                tap_off[std::size_t(p * k + t)] = static_cast<std::int32_t>(
                     group_ ? dy * pitch_ + dx : ((dy % sh) * 3 + dx) * plane_stride_ + (dy / sh) * pitch_);
             }
         }
@@ -310,40 +310,34 @@ private:
         cblocks_ = (ci + cb_ - 1) / cb_;
 
         const auto& off = w.offset();
-        seg_run_.assign(std::size_t(blocks_ * cblocks_ + 1), 0);
         seg_kernel_.assign(std::size_t(blocks_ * cblocks_ + 1), 0);
         first_cb_.assign(std::size_t(blocks_), 0);
         last_cb_.assign(std::size_t(blocks_), 0);
         block_kernels_.assign(std::size_t(blocks_), 0);
         std::vector<float> wts;
+        index_t kernels = 0;
         for (index_t b = 0; b < blocks_; ++b) {
             const index_t lead = block_filter_[std::size_t(b * nf_)];
             const index_t j0 = off[std::size_t(lead)], j1 = off[std::size_t(lead) + 1];
             bool any = false;
             for (index_t c = 0; c < cblocks_; ++c) {
                 const std::size_t seg = std::size_t(b * cblocks_ + c);
-                // Kernels are sorted by (pattern, channel): each pattern's kernels in this channel block form one run.
-                for (index_t j = j0; j < j1;) {
-                    const int p = w.pattern()[std::size_t(j)];
-                    index_t e = j;
-                    while (e < j1 && w.pattern()[std::size_t(e)] == p) ++e;
-                    std::int32_t count = 0;
-                    for (index_t q = j; q < e; ++q) {
-                        const index_t ch = w.channel()[std::size_t(q)];
-                        if (ch / cb_ != c) continue;
-                        ++count;
-                        channel_off_.push_back(static_cast<std::int32_t>(ch * channel_stride_));
-                        for (int t = 0; t < k; ++t)
-                            for (index_t f = 0; f < nf_; ++f) {
-                                const std::int32_t filt = block_filter_[std::size_t(b * nf_ + f)];
-                                wts.push_back(filt < 0 ? 0.0f : w.weight()[std::size_t((off[std::size_t(filt)] + (q - j0)) * k + t)]);
-                            }
-                    }
-                    if (count) runs_.push_back(pattern_run{static_cast<std::int32_t>(p), count});
-                    j = e;
+                // The block's kernels of channel block c, in stored (pattern, channel) order; each
+                // carries its own k tap offsets (channel plane + pattern tap).
+                for (index_t q = j0; q < j1; ++q) {
+                    const index_t ch = w.channel()[std::size_t(q)];
+                    if (ch / cb_ != c) continue;
+                    ++kernels;
+                    const std::size_t p = std::size_t(w.pattern()[std::size_t(q)]);
+                    for (int t = 0; t < k; ++t)
+                        kernel_tap_.push_back(static_cast<std::int32_t>(ch * channel_stride_) + tap_off[p * std::size_t(k) + std::size_t(t)]);
+                    for (int t = 0; t < k; ++t)
+                        for (index_t f = 0; f < nf_; ++f) {
+                            const std::int32_t filt = block_filter_[std::size_t(b * nf_ + f)];
+                            wts.push_back(filt < 0 ? 0.0f : w.weight()[std::size_t((off[std::size_t(filt)] + (q - j0)) * k + t)]);
+                        }
                 }
-                seg_run_[seg + 1] = static_cast<index_t>(runs_.size());
-                seg_kernel_[seg + 1] = static_cast<index_t>(channel_off_.size());
+                seg_kernel_[seg + 1] = kernels;
                 if (seg_kernel_[seg + 1] > seg_kernel_[seg]) {
                     if (!any) first_cb_[std::size_t(b)] = c;
                     last_cb_[std::size_t(b)] = c;
@@ -352,11 +346,6 @@ private:
             }
             block_kernels_[std::size_t(b)] = j1 - j0;
         }
-        // Every kernel's own tap offsets (channel + pattern tap), in stored order.
-        for (std::size_t r = 0, j = 0; r < runs_.size(); ++r)
-                for (std::int32_t n = 0; n < runs_[r].count; ++n, ++j)
-                    for (int t = 0; t < k; ++t)
-                        kernel_tap_.push_back(channel_off_[j] + tap_off_[std::size_t(runs_[r].pattern * k + t)]);
         weights_ = aligned_buffer<float>(static_cast<index_t>(wts.size()));
         if (!wts.empty()) std::memcpy(weights_.data(), wts.data(), wts.size() * sizeof(float));
     }
@@ -529,9 +518,8 @@ private:
     index_t lanes_ = 1, nf_ = 1, v_ = 1, cb_ = 1, tv_ = 1;
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
     index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
-    std::vector<std::int32_t> block_filter_, row_of_, out_channel_, tap_off_, channel_off_, kernel_tap_;
-    std::vector<pattern_run> runs_;
-    std::vector<index_t> seg_run_, seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
+    std::vector<std::int32_t> block_filter_, row_of_, out_channel_, kernel_tap_;
+    std::vector<index_t> seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
     aligned_buffer<float> weights_, bias_;
     mutable aligned_buffer<float> input_, output_;
     std::string name_;
