@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "dense_cases.hpp"
+#include "support/json.hpp"
 #include "support/timing.hpp"
 
 namespace {
@@ -143,15 +144,6 @@ options parse(int argc, char** argv)
         o.retries = 0;
     }
     return o;
-}
-
-double median(std::vector<double> v)
-{
-    v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
-    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-    std::sort(v.begin(), v.end());
-    const std::size_t h = v.size() / 2;
-    return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
 }
 
 struct candidate {
@@ -330,39 +322,12 @@ void print_layer(const layer_result& r, const options& o)
     std::fflush(stdout);
 }
 
-std::string json_string(const std::string& s)
-{
-    std::string out = "\"";
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\') (out += '\\') += ch;
-        else if (static_cast<unsigned char>(ch) < 0x20) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\u%04x", ch);
-            out += b;
-        } else out += ch;
-    }
-    return out + "\"";
-}
-
-std::string json_number(double v) { return std::isfinite(v) ? fmt("%.9g", v) : "null"; }
-
-std::string json_array(const std::vector<double>& v)
-{
-    std::string s = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + json_number(v[i]);
-    return s + "]";
-}
-
 void write_json(const std::string& path, const options& o, const std::vector<layer_result>& results)
 {
     std::ofstream f(path);
-    f << "{\n  \"context\": {";
-    bool first = true;
-    for (const auto& kv : machine_context()) {
-        f << (first ? "\n" : ",\n") << "    " << json_string(kv.first) << ": " << json_string(kv.second);
-        first = false;
-    }
-    f << "\n  },\n  \"options\": {\"threads\": " << o.threads << ", \"samples\": " << o.samples
+    f << "{\n";
+    write_json_context(f);
+    f << ",\n  \"options\": {\"threads\": " << o.threads << ", \"samples\": " << o.samples
       << ", \"min_time\": " << o.min_time << ", \"sample_time\": " << o.sample_time << ", \"max_time\": " << o.max_time
       << ", \"retries\": " << o.retries << ", \"foreign_limit\": " << o.foreign_limit
       << ", \"quiet_wait\": " << o.quiet_wait << "},\n  \"layers\": [";

@@ -187,5 +187,23 @@ double canary_flops(int threads, double seconds)
 #endif
 }
 
+double median(std::vector<double> values)
+{
+    values.erase(std::remove_if(values.begin(), values.end(), [](double x) { return x != x; }), values.end());
+    if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+    std::sort(values.begin(), values.end());
+    const std::size_t h = values.size() / 2;
+    return values.size() % 2 ? values[h] : 0.5 * (values[h - 1] + values[h]);
+}
+
+void flush_caches(std::size_t bytes)
+{
+    static std::vector<char> junk;
+    static char tick = 0;
+    if (junk.size() < bytes) junk.resize(bytes);
+    ++tick;
+    for (std::size_t i = 0; i < bytes; i += 64) junk[i] = tick;
+}
+
 } // namespace bench
 } // namespace finegrain

@@ -2,6 +2,9 @@
 // Helpers for honest timing on a shared, noisy 2-core machine (research/baselines.md §3, §7).
 #pragma once
 
+#include <cstddef>
+#include <vector>
+
 namespace finegrain {
 namespace bench {
 
@@ -41,6 +44,13 @@ double wait_for_quiet(double limit, double max_seconds);
 /// `threads` threads for about `seconds`: how fast the cores are right now. 0 if the CPU
 /// lacks AVX2/FMA or this is not x86-64.
 double canary_flops(int threads, double seconds);
+
+/// Median of the values that are not NaN; NaN when there are none.
+double median(std::vector<double> values);
+
+/// Writes `bytes` of a static buffer (default 64 MB, twice this machine's L3) so that the next
+/// call finds its weights in DRAM: the cold cache state of a layer at batch 1 in a network.
+void flush_caches(std::size_t bytes = std::size_t(64) << 20);
 
 } // namespace bench
 } // namespace finegrain
