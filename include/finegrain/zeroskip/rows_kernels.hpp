@@ -27,6 +27,9 @@
 //             running sum (at the split by the xor of both parts' masks, at the end by the second
 //             part's: s2*(s1*s2*A + B) = s1*A + s2*B), batch > 1 the int16 weights of each part
 //             once per chunk (exact both ways: a negated 8-bit weight fits int16).
+//   Streams:  as f32 (batch 1: the rows of the group prefetch_groups ahead are prefetched, one
+//             64-byte line per 64 columns; 4 KB int8 rows are too short for the hardware
+//             streamers alone).
 //   Layout:   every 2L-column chunk of a weight row is stored permuted by
 //             simd::dot2_output_of_position<Arch> (pack_pairs does it).
 //   Numerics: exact while every partial result fits int32 (two's complement wraps, so the
@@ -106,11 +109,15 @@ struct rows_kernels {
     static void pack_pairs(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept;
 
 private:
+    /// next[0..max_group): the rows of the group prefetch_groups after gi (padded with its last
+    /// row; near the end: the last group's).
+    template <class Wt>
+    static void rows_ahead(const row_groups& g, const Wt* w, index_t ldw, index_t gi, const Wt** next) noexcept;
     template <int R>
     static void f32_group(const float* const* w, const float* const* next, const float* x, const f32_rows_args& a,
                           float* y) noexcept;
     template <int P, class Wt>
-    static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
+    static void pairs_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                             index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
     template <int R, class Wt>
     static void wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
@@ -124,6 +131,15 @@ private:
 };
 
 // ---- fp32 ---------------------------------------------------------------------------------------
+
+template <class Arch>
+template <class Wt>
+void rows_kernels<Arch>::rows_ahead(const row_groups& g, const Wt* w, index_t ldw, index_t gi, const Wt** next) noexcept
+{
+    const index_t gp = gi + prefetch_groups < g.count ? gi + prefetch_groups : g.count - 1;
+    const index_t n0 = gp > 0 ? g.end[gp - 1] : g.first, n1 = g.end[gp];
+    for (index_t i = 0; i < max_group; ++i) next[i] = w + static_cast<index_t>(g.rows[n0 + i < n1 ? n0 + i : n1 - 1]) * ldw;
+}
 
 template <class Arch>
 template <int R>
@@ -175,13 +191,8 @@ void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
         const index_t e1 = g.end[gi];
         const float* w[max_group];
         for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
-        // The rows of the group prefetch_groups ahead (padded to max_group with its last row;
-        // near the end: the last group's).
         const float* next[max_group];
-        const index_t gp = gi + prefetch_groups < g.count ? gi + prefetch_groups : g.count - 1;
-        const index_t n0 = gp > 0 ? g.end[gp - 1] : g.first, n1 = g.end[gp];
-        for (index_t i = 0; i < max_group; ++i)
-            next[i] = a.w + static_cast<index_t>(g.rows[n0 + i < n1 ? n0 + i : n1 - 1]) * a.ldw;
+        rows_ahead(g, a.w, a.ldw, gi, next);
         const float* x = a.x + e * a.batch;
         float* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
         switch (e1 - e) {
@@ -237,7 +248,7 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
 
 template <class Arch>
 template <int P, class Wt>
-void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
+void rows_kernels<Arch>::pairs_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
                                      std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
 {
     using I16 = simd::batch<std::int16_t, Arch>;
@@ -255,6 +266,9 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
 #pragma GCC unroll 4
         for (int p = 0; p < P; ++p) xp[p] = I32(x[p]);
         for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
+            if (c % 64 == 0)  // a 64-byte line of every next row per 64 columns
+#pragma GCC unroll 8
+                for (int r = 0; r < max_group; ++r) __builtin_prefetch(next[r] + c, 0, 2);
             I32 lo(0), hi(0);
 #pragma GCC unroll 4
             for (int p = 0; p < P; ++p) {
@@ -317,15 +331,17 @@ void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
             const index_t e1 = g.end[gi];
             const Wt* w[max_group];
             for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+            const Wt* next[max_group];
+            rows_ahead(g, a.w, a.ldw, gi, next);
             const std::int32_t* x = a.x + (e / 2) * a.batch;
             std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
             const index_t sb = a.signs ? g.sign_offset[gi] : 0, sb2 = a.signs ? g.sign_offset2[gi] : 0;
             const index_t split = a.signs ? (g.split[gi] - e) / 2 : max_group;  // pairs of the first fragment
             switch ((e1 - e) / 2) {
-            case 1: pairs_group<1>(w, x, a, y, sb, split, sb2); break;
-            case 2: pairs_group<2>(w, x, a, y, sb, split, sb2); break;
-            case 3: pairs_group<3>(w, x, a, y, sb, split, sb2); break;
-            case 4: pairs_group<4>(w, x, a, y, sb, split, sb2); break;
+            case 1: pairs_group<1>(w, next, x, a, y, sb, split, sb2); break;
+            case 2: pairs_group<2>(w, next, x, a, y, sb, split, sb2); break;
+            case 3: pairs_group<3>(w, next, x, a, y, sb, split, sb2); break;
+            case 4: pairs_group<4>(w, next, x, a, y, sb, split, sb2); break;
             default: break;
             }
             e = e1;
