@@ -39,16 +39,6 @@ inline std::vector<float> relu_input(std::size_t n, double zeros, bool clustered
     return v;
 }
 
-/// Writes 96 MB (3x this machine's 32 MB L3) so the next call finds its weights in DRAM.
-inline void flush_caches()
-{
-    static std::vector<char> junk(std::size_t(96) << 20);
-    static char tick = 0;
-    ++tick;
-    for (std::size_t i = 0; i < junk.size(); i += 64) junk[i] = tick;
-    benchmark::ClobberMemory();
-}
-
 inline double median_of(std::vector<double> v)
 {
     if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
@@ -114,7 +104,8 @@ inline void round_robin(std::vector<candidate>& cs, int rounds, cache_state cach
             // after a call, and with 2 threads they took a core from whichever candidate came next.
             wait_for_idle_threads(500);
             if (cache != cache_state::warm) {
-                flush_caches();
+                flush_caches(std::size_t(96) << 20);  // 3x this machine's 32 MB L3: the weights come from DRAM
+                benchmark::ClobberMemory();
                 if (cache == cache_state::cold_awake && c.wake) c.wake();
                 const double t0 = now_seconds();
                 c.run();
