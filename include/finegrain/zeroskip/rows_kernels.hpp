@@ -117,8 +117,14 @@ private:
     static void f32_group(const float* const* w, const float* const* next, const float* x, const f32_rows_args& a,
                           float* y) noexcept;
     template <int P, class Wt>
-    static void pairs_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
+    static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                             index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
+    template <int P, int S, bool Signed, class Wt>
+    static void pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+                          std::int32_t* y, index_t sign_bit, index_t sign_bit2) noexcept;
+    template <int P, class Wt>
+    static void pairs_row_any(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+                              std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
     template <int R, class Wt>
     static void wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                            index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
@@ -246,9 +252,60 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
 
 // ---- integer pairs (int16 products) ----------------------------------------------------------------
 
+// Batch 1: S = pairs of the first fragment (S = P: one fragment), Signed = signs present.
+template <class Arch>
+template <int P, int S, bool Signed, class Wt>
+void rows_kernels<Arch>::pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+                                   std::int32_t* y, index_t sign_bit, index_t sign_bit2) noexcept
+{
+    using I16 = simd::batch<std::int16_t, Arch>;
+    using I32 = simd::batch<std::int32_t, Arch>;
+    constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
+    auto bits_at = [&](index_t bit) { return static_cast<std::uint32_t>(a.signs[bit >> 6] >> (bit & 63)); };
+    I32 xp[P];
+#pragma GCC unroll 4
+    for (int p = 0; p < P; ++p) xp[p] = I32(x[p]);
+    auto add_pair = [&](int p, index_t c, I32& lo, I32& hi) {
+        I16 plo, phi;
+        simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c), simd::load_widen_i16<Arch>(w[2 * p + 1] + c), plo, phi);
+        lo = lo + simd::dot2<Arch>(plo, xp[p]);
+        hi = hi + simd::dot2<Arch>(phi, xp[p]);
+    };
+    for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
+        if (c % 64 == 0)  // a 64-byte line of every next row per 64 columns
+#pragma GCC unroll 8
+            for (int r = 0; r < max_group; ++r) __builtin_prefetch(next[r] + c, 0, 2);
+        I32 lo(0), hi(0);
+#pragma GCC unroll 4
+        for (int p = 0; p < S; ++p) add_pair(p, c, lo, hi);
+        if constexpr (S < P) {  // first part done: lo = s1*s2*A, so s2*(lo + B) = s1*A + s2*B
+            simd::apply_sign_bits<Arch>(lo, hi, bits_at(sign_bit + c) ^ bits_at(sign_bit2 + c));
+#pragma GCC unroll 4
+            for (int p = S; p < P; ++p) add_pair(p, c, lo, hi);
+        }
+        if constexpr (Signed) simd::apply_sign_bits<Arch>(lo, hi, bits_at(sign_bit2 + c));
+        (I32::load_unaligned(y + c) + lo).store_unaligned(y + c);
+        (I32::load_unaligned(y + c + L) + hi).store_unaligned(y + c + L);
+    }
+}
+
 template <class Arch>
 template <int P, class Wt>
-void rows_kernels<Arch>::pairs_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+void rows_kernels<Arch>::pairs_row_any(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+                                       std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
+{
+    if (!a.signs) return pairs_row<P, P, false>(w, next, x, a, y, 0, 0);
+    if (split <= 0 || split >= P) return pairs_row<P, P, true>(w, next, x, a, y, sign_bit2, sign_bit2);
+    if constexpr (P > 1)
+        if (split == 1) return pairs_row<P, (P > 1 ? 1 : P), true>(w, next, x, a, y, sign_bit, sign_bit2);
+    if constexpr (P > 2)
+        if (split == 2) return pairs_row<P, (P > 2 ? 2 : P), true>(w, next, x, a, y, sign_bit, sign_bit2);
+    if constexpr (P > 3) pairs_row<P, (P > 3 ? 3 : P), true>(w, next, x, a, y, sign_bit, sign_bit2);
+}
+
+template <class Arch>
+template <int P, class Wt>
+void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
                                      std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
 {
     using I16 = simd::batch<std::int16_t, Arch>;
@@ -261,31 +318,6 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const Wt* const* next, 
         lo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
         hi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
     };
-    if (a.batch == 1) {
-        I32 xp[P];
-#pragma GCC unroll 4
-        for (int p = 0; p < P; ++p) xp[p] = I32(x[p]);
-        for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
-            if (c % 64 == 0)  // a 64-byte line of every next row per 64 columns
-#pragma GCC unroll 8
-                for (int r = 0; r < max_group; ++r) __builtin_prefetch(next[r] + c, 0, 2);
-            I32 lo(0), hi(0);
-#pragma GCC unroll 4
-            for (int p = 0; p < P; ++p) {
-                if (two_parts && p == split)  // first part done: lo = s1*s2*A, so s2*(lo + B) = s1*A + s2*B
-                    simd::apply_sign_bits<Arch>(lo, hi, static_cast<std::uint32_t>(word_at(sign_bit + c) ^ word_at(sign_bit2 + c)));
-                I16 plo, phi;
-                simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c),
-                                           simd::load_widen_i16<Arch>(w[2 * p + 1] + c), plo, phi);
-                lo = lo + simd::dot2<Arch>(plo, xp[p]);
-                hi = hi + simd::dot2<Arch>(phi, xp[p]);
-            }
-            if (signed_group) simd::apply_sign_bits<Arch>(lo, hi, static_cast<std::uint32_t>(word_at(sign_bit2 + c)));
-            (I32::load_unaligned(y + c) + lo).store_unaligned(y + c);
-            (I32::load_unaligned(y + c + L) + hi).store_unaligned(y + c + L);
-        }
-        return;
-    }
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
         I16 plo[P], phi[P];
 #pragma GCC unroll 4
@@ -338,10 +370,22 @@ void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
             const index_t sb = a.signs ? g.sign_offset[gi] : 0, sb2 = a.signs ? g.sign_offset2[gi] : 0;
             const index_t split = a.signs ? (g.split[gi] - e) / 2 : max_group;  // pairs of the first fragment
             switch ((e1 - e) / 2) {
-            case 1: pairs_group<1>(w, next, x, a, y, sb, split, sb2); break;
-            case 2: pairs_group<2>(w, next, x, a, y, sb, split, sb2); break;
-            case 3: pairs_group<3>(w, next, x, a, y, sb, split, sb2); break;
-            case 4: pairs_group<4>(w, next, x, a, y, sb, split, sb2); break;
+            case 1:
+                if (a.batch == 1) pairs_row_any<1>(w, next, x, a, y, sb, split, sb2);
+                else pairs_group<1>(w, x, a, y, sb, split, sb2);
+                break;
+            case 2:
+                if (a.batch == 1) pairs_row_any<2>(w, next, x, a, y, sb, split, sb2);
+                else pairs_group<2>(w, x, a, y, sb, split, sb2);
+                break;
+            case 3:
+                if (a.batch == 1) pairs_row_any<3>(w, next, x, a, y, sb, split, sb2);
+                else pairs_group<3>(w, x, a, y, sb, split, sb2);
+                break;
+            case 4:
+                if (a.batch == 1) pairs_row_any<4>(w, next, x, a, y, sb, split, sb2);
+                else pairs_group<4>(w, x, a, y, sb, split, sb2);
+                break;
             default: break;
             }
             e = e1;
