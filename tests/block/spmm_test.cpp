@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <vector>
 
 #include "block/block_test_support.hpp"
@@ -99,6 +100,45 @@ TEST_CASE("block spmm plan edge battery: sizes from 1, sparsity 0 to 100%")
                     for (index_t k : {index_t(1), index_t(9)})
                         for (double s : {0.0, 0.5, 0.99, 1.0})
                             if (n >= 1) check_spmm({m, n, k, bs, s, activation::relu, true}, seed++);
+    });
+}
+
+TEST_CASE("block spmv plan: interleaved block-row streams on every arch")
+{
+    // 1-column blocks of lanes and 2 lanes rows take the interleaved SpMV (spmv_streams parts of
+    // the task's block rows at once): block-row counts around multiples of the stream count,
+    // rows of very different lengths (some empty), edge rows past m, and split tasks.
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        const index_t s = block::spmv_streams;
+        thread_pool pool(2);
+        std::uint32_t seed = 4000;
+        for (index_t r : {w, 2 * w}) {
+            if (r > 16) continue;
+            const block::block_shape bs{r, 1};
+            for (index_t block_rows : {index_t(1), s - 1, s, s + 1, 3 * s + 2})
+                for (double sp : {0.0, 0.5, 0.99, 1.0}) {
+                    check_spmm({block_rows * r, 1, 37, bs, sp, activation::relu, true}, seed++);
+                    if (block_rows * r > 1) check_spmm({block_rows * r - 1, 1, 5, bs, sp, activation::none, false}, seed++);
+                }
+            check_spmm({(4 * s + 3) * r - 2, 1, 300, bs, 0.7, activation::relu6, true, &pool}, seed++);
+        }
+        // Uneven rows: the first rows dense, the rest nearly empty (the common part ends early).
+        for (index_t r : {w, 2 * w}) {
+            if (r > 16) continue;
+            const index_t m = (2 * s + 1) * r, k = 50;
+            auto wts = fgtest::random_block_sparse(m, k, {r, 1}, 0.95, seed++);
+            const auto dense = random_floats(std::size_t(3 * r * k), seed++);
+            std::copy(dense.begin(), dense.end(), wts.begin());
+            const auto p = block::pack(matrix_view<const float>(wts.data(), m, k), {r, 1});
+            const auto x = random_floats(std::size_t(k), seed++);
+            std::vector<float> want(static_cast<std::size_t>(m), 0.0f), got(want.size(), 0.0f);
+            ref::bsr_spmm(p, {x.data(), k, 1}, {want.data(), m, 1}, nullptr, activation::none);
+            block::spmm_plan<float> plan(p, 1);
+            plan.run({x.data(), k, 1}, {got.data(), m, 1});
+            fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 1, 1), plan.kernel_name());
+        }
     });
 }
 
