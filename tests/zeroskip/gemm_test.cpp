@@ -143,6 +143,25 @@ TEST_CASE("zeroskip fp32 gemm plan matches the reference on every arch")
             check_f32(70, 40, 2, 0.5, 8, &pool, 42);
             check_f32(40, 20, 64, 0.9, 0, nullptr, 43);
         }
+        SUBCASE("batch-1 non-zero listing: -0 is zero, non-zeros in every lane and in the tail")
+        {
+            for (index_t k : {1, 8, 16, 37, 64, 67}) {
+                CAPTURE(k);
+                std::vector<float> x(static_cast<std::size_t>(k));
+                index_t nonzeros = 0;
+                for (index_t i = 0; i < k; ++i) {
+                    x[std::size_t(i)] = i % 3 == 0 ? -0.0f : i % 5 == 1 ? 0.0f : float(i % 7) - 2.5f;
+                    nonzeros += x[std::size_t(i)] != 0.0f;
+                }
+                const auto w = random_floats(std::size_t(9 * k), std::uint32_t(k));
+                std::vector<float> want(9), got(9);
+                ref::gemm({w.data(), 9, k}, {x.data(), k, 1}, {want.data(), 9, 1}, nullptr, activation::none);
+                zeroskip::gemm_plan<float> plan(matrix_view<const float>(w.data(), 9, k), 1);
+                plan.run(x.data(), got.data());
+                CHECK(plan.rows_run() == nonzeros);
+                fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 2, 1), plan.kernel_name());
+            }
+        }
         const std::vector<float> w(12, 1.0f);
         zeroskip::gemm_plan<float> plan(matrix_view<const float>(w.data(), 3, 4), 1);
         CHECK(plan.arch() == A::id);

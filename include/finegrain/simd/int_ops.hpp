@@ -25,6 +25,8 @@
 //   bit_stats_u16_x16<Words>(p, len, zeros)  avx2 only: for 16 fragments of 4*Words uint16
 //                       (Words = 2 or 4; 256 or 512 bytes at p, fragment f at p + 8*Words*f):
 //                       len[f] = bit length of the fragment's OR, zeros[f] = 16 - popcount(OR)
+//   nonzero_lanes(p)    x86 only: bit j set where float p[j] != 0 (j < lanes_of<float, Arch>();
+//                       NaN counts as non-zero, -0 as zero, as the scalar compare)
 // Loads read exactly the bytes of their lanes (no over-read).
 #pragma once
 
@@ -126,7 +128,18 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
     return _mm_cmpeq_epi32(_mm_and_si128(_mm_set1_epi32(static_cast<int>(bits)), sel), sel);
 }
 
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
+{
+    return static_cast<std::uint32_t>(_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(p), _mm_setzero_ps())));
+}
+
 // ---- avx2 -------------------------------------------------------------------------------------
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
+{
+    return static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p), _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+}
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
 {
@@ -255,6 +268,11 @@ FINEGRAIN_ALWAYS_INLINE void bit_stats_u16_x16(const unsigned char* p, std::uint
 
 // ---- avx512 -----------------------------------------------------------------------------------
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
+{
+    return static_cast<std::uint32_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(p), _mm512_setzero_ps(), _CMP_NEQ_UQ));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
 {
     return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -306,6 +324,8 @@ template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 void store_u8x8(const batch<std::int32_t, Arch>& v, std::uint8_t* dst) noexcept;
 template <int Words, class Arch, if_arch<Arch, arch_id::avx2> = 0>
 void bit_stats_u16_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept;
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+std::uint32_t nonzero_lanes(const float* p) noexcept;
 #endif  // FINEGRAIN_X86_64
 
 #if FINEGRAIN_AARCH64

@@ -66,7 +66,10 @@ public:
     /// y[f*ldy + o] = sum_{k in fragment f} |w[o][k]| x[k].
     void run(const float* x, index_t ldx, float* y, index_t ldy) const
     {
-        lists_.gather(x, ldx, k_, batch_, skip_, frag_, sums_ ? ldy_ : 0, 0, false);
+        if (batch_ == 1 && skip_ && frag_ == 0 && ldx == 1)
+            lists_.group_listed(nonzero_(x, k_, lists_.rows.data(), lists_.values.data()));
+        else
+            lists_.gather(x, ldx, k_, batch_, skip_, frag_, sums_ ? ldy_ : 0, 0, false);
         const clamp_bounds cb = bounds_of(act_);
         if (split_parts_ > 0) {
             run_split_rows(y, ldy, cb);
@@ -128,10 +131,16 @@ private:
             std::memset(a.y, 0, sizeof(float) * std::size_t(split_.padded));
             kernel_(a);
         });
+        // Row 0 += rows 1.. in part order, column-wise (vectorises; bias first as before).
+        float* sum = y_.data();
+        if (!bias_.empty())
+            for (index_t o = 0; o < n_; ++o) sum[o] = bias_[o] + sum[o];
+        for (index_t p = 1; p < parts; ++p) {
+            const float* part = y_.data() + p * ldy_;
+            for (index_t o = 0; o < n_; ++o) sum[o] += part[o];
+        }
         for (index_t o = 0; o < n_; ++o) {
-            float v = bias_.empty() ? 0.0f : bias_[o];
-            for (index_t p = 0; p < parts; ++p) v += y_[p * ldy_ + o];
-            v = v < cb.lo ? cb.lo : v;
+            const float v = sum[o] < cb.lo ? cb.lo : sum[o];
             y[o * ldy] = v > cb.hi ? cb.hi : v;
         }
     }
@@ -170,6 +179,7 @@ private:
         arch_ = simd::with_best_arch([&](auto arch) {
             using A = decltype(arch);
             kernel_ = &rows_kernels<A>::f32;
+            nonzero_ = &rows_kernels<A>::nonzero;
             v = static_cast<index_t>(simd::lanes_of<float, A>());
         });
         name_ = std::string("f32_") + op + "_";
@@ -183,6 +193,7 @@ private:
     bool skip_ = true, sums_ = false;
     simd::arch_id arch_ = simd::arch_id::scalar;
     void (*kernel_)(const f32_rows_args&) noexcept = nullptr;
+    index_t (*nonzero_)(const float*, index_t, std::int32_t*, float*) noexcept = nullptr;
     column_split split_;
     aligned_buffer<float> wt_, bias_;
     mutable aligned_buffer<float> y_;
