@@ -130,6 +130,18 @@ void int_fc(benchmark::State& state, index_t n, index_t k, index_t b, int thread
     zeroskip::int_gemm_plan<std::uint8_t> dense(matrix_view<const std::int8_t>(w8.data(), n, k), b, o);
     std::vector<candidate> cs;
     cs.push_back({"dense_s8", true, [&] { dense.run_unchecked(x.data(), b, y.data(), b); }, {}});
+#if FINEGRAIN_BENCH_HAVE_DNNL
+    set_library_threads(threads);
+    dnnl_int8_inner_product ip(k, n, b, w8.data(), x.data());
+    {  // the library computes what the dense plan computes (exact int32), checked once
+        std::vector<std::int32_t> theirs(y.size());
+        ip.run();
+        ip.output(theirs.data(), n, b);
+        dense.run_unchecked(x.data(), b, y.data(), b);
+        report_int8_check("polarized_bench", ip, theirs, y);
+    }
+    cs.push_back({"onednn_ip_s8", true, [&] { ip.run(); }, {}});
+#endif
     std::vector<std::unique_ptr<polarized::int_gemm_plan<std::uint8_t>>> plans;
     for (index_t m : {4, 8, 16, 32, 128}) {
         const auto q = polarized::quantize<std::uint8_t>(polarized_weights(w.data(), n, k, m), 8, polarized::scale_mode::per_output);

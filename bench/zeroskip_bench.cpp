@@ -199,9 +199,24 @@ void fc_batched(benchmark::State& state, index_t n, index_t k, index_t b, int th
     });
 }
 
+#if FINEGRAIN_BENCH_HAVE_DNNL
+/// The oneDNN int8 baseline computes what the plan computes (exact int32), checked once.
+template <class Plan>
+void check_int8_baseline(dnnl_int8_inner_product& ip, const Plan& plan, const std::uint8_t* x, index_t n,
+                         std::vector<std::int32_t>& y)
+{
+    std::vector<std::int32_t> theirs(y.size());
+    ip.run();
+    ip.output(theirs.data(), n, 1);
+    plan.run(x, y.data());
+    report_int8_check("zeroskip_bench", ip, theirs, y);
+}
+#endif
+
 void int_fc(benchmark::State& state, index_t n, index_t k, int threads, int rounds)
 {
     auto pool = make_pool(threads);
+    set_library_threads(threads);
     std::mt19937 rng(5);
     std::vector<std::int8_t> w(static_cast<std::size_t>(n * k));
     for (auto& v : w) v = static_cast<std::int8_t>(int(rng() % 255) - 127);
@@ -222,6 +237,12 @@ void int_fc(benchmark::State& state, index_t n, index_t k, int threads, int roun
     zeroskip::int_gemm_plan<std::uint8_t> zs(matrix_view<const std::int8_t>(w.data(), n, k), 1, zs_opt);
     std::vector<candidate> cs;
     cs.push_back({"dense_s8_rows", true, [&] { dense.run(inputs[0].data(), y.data()); }, {}});
+#if FINEGRAIN_BENCH_HAVE_DNNL
+    // oneDNN u8 x s8 -> s32 on the 0 % input (it does not skip: its time does not depend on x).
+    dnnl_int8_inner_product ip(k, n, 1, w.data(), inputs[0].data());
+    check_int8_baseline(ip, dense, inputs[0].data(), n, y);
+    cs.push_back({"onednn_ip_s8", true, [&] { ip.run(); }, {}});
+#endif
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const std::uint8_t* x = inputs[i].data();
         cs.push_back({std::string("zs_") + fc_zero_cases[i].name, false, [&, x] { zs.run(x, y.data()); }, {}});

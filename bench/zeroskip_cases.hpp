@@ -20,8 +20,87 @@
 #include "finegrain/core/parallel.hpp"
 #include "support/timing.hpp"
 
+#if FINEGRAIN_BENCH_HAVE_DNNL
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include <dnnl.hpp>
+#endif
+
 namespace finegrain {
 namespace bench {
+
+#if FINEGRAIN_BENCH_HAVE_DNNL
+/// oneDNN's int8 inner product, the dense int8 library baseline: y (int32, batch x out) =
+/// x (uint8) * W^T (int8, out x in, reordered once to the primitive's format `any`). x is given
+/// input-major (in x batch, as the finegrain plans take it) and reordered once, outside timing.
+class dnnl_int8_inner_product {
+public:
+    dnnl_int8_inner_product(index_t in, index_t out, index_t batch, const std::int8_t* w, const std::uint8_t* x)
+        : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_)
+    {
+        using dt = dnnl::memory::data_type;
+        using tag = dnnl::memory::format_tag;
+        using md = dnnl::memory::desc;
+        const dnnl::memory::dims src_dims = {batch, in}, w_dims = {out, in}, dst_dims = {batch, out};
+        dnnl::inner_product_forward::desc d(dnnl::prop_kind::forward_inference, md(src_dims, dt::u8, tag::any),
+                                            md(w_dims, dt::s8, tag::any), md(dst_dims, dt::s32, tag::any));
+        pd_ = dnnl::inner_product_forward::primitive_desc(d, engine_);
+        prim_ = dnnl::inner_product_forward(pd_);
+        // x[k * batch + s] is src(s, k): strides {1, batch}.
+        src_ = reordered(md(src_dims, dt::u8, dnnl::memory::dims{1, batch}), x, pd_.src_desc());
+        weights_ = reordered(md(w_dims, dt::s8, tag::oi), w, pd_.weights_desc());
+        dst_ = dnnl::memory(pd_.dst_desc(), engine_);
+    }
+    void run()
+    {
+        prim_.execute(stream_, {{DNNL_ARG_SRC, src_}, {DNNL_ARG_WEIGHTS, weights_}, {DNNL_ARG_DST, dst_}});
+        stream_.wait();
+    }
+    std::string impl() const { return pd_.impl_info_str(); }
+    /// y[o * batch + s] (int32) into dst, outside timing.
+    void output(std::int32_t* dst, index_t out, index_t batch)
+    {
+        dnnl::memory::desc t({batch, out}, dnnl::memory::data_type::s32, dnnl::memory::dims{1, batch});
+        dnnl::memory user(t, engine_, dst);
+        dnnl::reorder(dst_, user).execute(stream_, dst_, user);
+        stream_.wait();
+    }
+
+private:
+    dnnl::memory reordered(const dnnl::memory::desc& user_md, const void* src, const dnnl::memory::desc& want)
+    {
+        dnnl::memory user(user_md, engine_, const_cast<void*>(src));
+        dnnl::memory m(want, engine_);
+        dnnl::reorder(user, m).execute(stream_, user, m);
+        stream_.wait();
+        return m;
+    }
+
+    dnnl::engine engine_;
+    dnnl::stream stream_;
+    dnnl::inner_product_forward::primitive_desc pd_;
+    dnnl::inner_product_forward prim_;
+    dnnl::memory src_, weights_, dst_;
+};
+
+/// Prints oneDNN's implementation and whether its int32 result equals ours (without VNNI its
+/// u8 x s8 products are summed in pairs with int16 saturation: vpmaddubsw).
+inline void report_int8_check(const char* who, const dnnl_int8_inner_product& ip, const std::vector<std::int32_t>& theirs,
+                              const std::vector<std::int32_t>& ours)
+{
+    std::size_t differ = 0;
+    long long worst = 0;
+    for (std::size_t i = 0; i < ours.size(); ++i) {
+        const long long d = std::llabs(static_cast<long long>(theirs[i]) - ours[i]);
+        differ += d != 0;
+        worst = d > worst ? d : worst;
+    }
+    std::fprintf(stderr, "%s: oneDNN int8 inner product (%s): %zu of %zu outputs differ from the exact result (max |diff| %lld)\n",
+                 who, ip.impl().c_str(), differ, ours.size(), worst);
+}
+#endif
 
 /// n non-negative values, a fraction `zeros` exactly 0: iid ("random"), or in runs of mean
 /// length `run` ("clustered": dead channels, spatial blocks), like real ReLU outputs.
