@@ -122,6 +122,7 @@ inline pattern::conv3x3_options pattern_tuning_from_env()
     o.tile_vectors = get("FINEGRAIN_PATTERN_V");
     o.channel_block = get("FINEGRAIN_PATTERN_CB");
     o.task_vectors = get("FINEGRAIN_PATTERN_TV");
+    o.tile_rows = get("FINEGRAIN_PATTERN_R");
     return o;
 }
 

@@ -291,6 +291,76 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                     CHECK(name.find("_" + std::to_string(t[0]) + "x") != std::string::npos);
                 }
         }
+        SUBCASE("row tiles (kernel-level LRE): every R x V tile, row and column remainders")
+        {
+            const index_t lanes = simd::lanes_of<float, A>();
+            auto mask_of = [](int a, int b, int c, int d) { return static_cast<mask_t>((1u << a) | (1u << b) | (1u << c) | (1u << d)); };
+            // Every pattern of this library has a vertical pair at stride 2 too (rows 0 and 2).
+            const int columns[][4] = {{1, 4, 7, 3}, {1, 4, 7, 5}, {0, 3, 6, 4}, {2, 5, 8, 4}};
+            std::vector<mask_t> m;
+            for (const auto& t : columns) m.push_back(mask_of(t[0], t[1], t[2], t[3]));
+            const pattern_set columns_lib(m);
+            // Output widths of 1..5 vectors (V = 1, 2, 3, 4 and 4 + a 1-vector remainder).
+            for (index_t pv = 1; pv <= 5; ++pv)
+                for (index_t extra : {0, 1}) {
+                    const index_t ow = std::max<index_t>(1, pv * lanes - extra * (lanes / 2));
+                    for (index_t oh : {1, 2, 3, 7, 9, 11, 17}) {
+                        pattern_case c = square(1, 5, 6, 1, 1, 1);
+                        c.shape.in_height = oh;
+                        c.shape.in_width = ow;
+                        c.connectivity = 0.7;
+                        CHECK(check_case<A>(c, seed++).find("pattern_lre_relu_") != std::string::npos);
+                    }
+                }
+            for (index_t size : {1, 2, 3, 4, 5, 9, 16, 17, 33})
+                for (index_t stride : {1, 2})
+                    for (index_t pad : {0, 1}) {
+                        if (size + 2 * pad < 3) continue;
+                        pattern_case c = square(stride, 3, 4, size, stride, pad);
+                        c.lib = stride == 2 ? columns_lib : pattern_set::patdnn4();
+                        c.act = pad ? activation::relu6 : activation::none;
+                        CHECK(check_case<A>(c, seed++).find("pattern_lre_") != std::string::npos);
+                    }
+            for (int p = 0; p < pattern_set::patdnn4().size(); ++p) {  // each pattern alone
+                pattern_case c = square(1, 3, 4, 13, 1, 1);
+                c.lib = pattern_set({pattern_set::patdnn4().mask(p)});
+                c.opt.filter_block = 1;  // identical kernel lists would otherwise share 4-filter tiles
+                CHECK(check_case<A>(c, seed++).find("pattern_lre_") != std::string::npos);
+            }
+            // Channel blocks, tasks of one row (rounded up from 1 vector), all pruned, one kept.
+            pattern_case c = square(1, 9, 7, 19, 1, 1);
+            c.connectivity = 0.5;
+            c.opt.channel_block = 2;
+            c.opt.task_vectors = 1;
+            CHECK(check_case<A>(c, seed++).find("pattern_lre_") != std::string::npos);
+            c.connectivity = 0.0;
+            check_case<A>(c, seed++);
+            c.connectivity = 1.0 / 63.0;
+            check_case<A>(c, seed++);
+            // No pair in a corner pattern, k != 4, or switched off: flat tiles.
+            c = square(1, 4, 5, 12, 1, 1);
+            c.lib = pattern_set({mask_of(0, 2, 6, 8), mask_of(0, 1, 3, 4)});
+            CHECK(check_case<A>(c, seed++).find("pattern_lre") == std::string::npos);
+            c.lib = library_of_k(5);
+            CHECK(check_case<A>(c, seed++).find("pattern_lre") == std::string::npos);
+            c.lib = pattern_set::patdnn4();
+            c.opt.tile_rows = 1;
+            CHECK(check_case<A>(c, seed++).find("pattern_lre") == std::string::npos);
+            CHECK_THROWS_WITH_AS(conv3x3_plan<float>(make_weights(c, 1), c.shape, [] {
+                                     conv3x3_options o;
+                                     o.tile_rows = 3;
+                                     return o;
+                                 }()),
+                                 doctest::Contains("options.tile_rows"), finegrain::error);
+            // Two threads: bands of rows x 2 filter ranges, channel blocks.
+            thread_pool pool(2);
+            c = square(1, 6, 21, 17, 1, 1);
+            c.pool = &pool;
+            c.connectivity = 0.7;
+            c.opt.channel_block = 2;
+            c.opt.task_vectors = 2 * lanes;
+            CHECK(check_case<A>(c, seed++).find("pattern_lre_") != std::string::npos);
+        }
         SUBCASE("threads")
         {
             thread_pool pool(2);

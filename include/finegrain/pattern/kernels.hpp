@@ -24,8 +24,17 @@
 //     block streams over them; the accumulators round-trip through the flat output between
 //     channel blocks.
 //
+//   * Kernel-level LRE (row tiles): when every pattern of the library has a vertical tap pair
+//     (taps (dy, dx) and (dy + S_h, dx): the same plane, one flat row P apart), a register tile
+//     is R output rows x V vectors of one filter, and one load of input row i of the pair's
+//     plane feeds output row i through the first tap and output row i - 1 through the second:
+//     R + 1 loads instead of 2R for the pair, 3R + 1 loads per 4R FMAs per vector column
+//     (PatDNN's 8 four-entry patterns all have such a pair in the centre column).
+//
 // conv3x3_kernels<Arch>::select(nf, v, k) returns the tile function for NF = nf, V = v and
 // k taps (K = 4 specialised, any other k generic), or null when that tile is not compiled.
+// select_rows(r, v) returns the row-tile function (K = 4, NF = 1) for R = r, V = v (2x4, 3x3,
+// 5x2, 8x1), or null.
 //
 // tile function
 //   Computes: for q in [0, vectors * L) (L = lanes) and f < NF:
@@ -39,6 +48,20 @@
 //             over-reads of the wasted positions). The last vectors % V vectors run as a
 //             tile of that many vectors.
 //   Numerics: fp32 FMA, kernels accumulated in stored order; within c*K*eps*|in|*|w| of ref.
+//
+// row-tile function (select_rows)
+//   Computes: the tile function's sum for NF = 1 and k = 4 over a.vectors = rows * a.row_vectors
+//             flat vectors (whole flat rows of P = row_vectors * L floats), with the pair taps
+//             0 and 1 of every kernel one row apart (tap_offsets[1] = tap_offsets[0] + P; tap 1's
+//             stored offset is not read).
+//   Layouts:  as the tile function; tap_offsets and weights per kernel in the order pair
+//             (upper, lower), then the other two taps.
+//   Tile:     R rows x V vectors in registers (8-10 accumulators + 4 weights + 1 input); the
+//             last rows % R rows run as a tile of that many rows and the last row_vectors % V
+//             columns of each band as a tile of that many vectors.
+//   Preconds: as the tile function; reads reach R + 1 rows below the band's first row.
+//   Numerics: fp32 FMA, kernels in stored order, each kernel's taps in the stored (pair first)
+//             order; within c*K*eps*|in|*|w| of ref.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +78,7 @@ struct conv3x3_tile_args {
     float* output = nullptr;        // flat output row of the block's first filter, at the tile start
     index_t output_stride = 0;      // floats between the flat rows of consecutive filters
     index_t vectors = 0;            // vectors of lanes to compute
+    index_t row_vectors = 0;        // row-tile kernels: vectors per flat row (P / lanes); vectors is a multiple
     index_t kernels = 0;                            // kept kernels of the block in this channel block
     const std::int32_t* tap_offsets = nullptr;      // per kernel, k taps: channel's planes + tap offset inside them
     const float* weights = nullptr;                 // per kernel: k taps x NF filters
@@ -71,6 +95,9 @@ template <class Arch>
 struct conv3x3_kernels {
     /// The tile function for nf filters x v vectors with k taps, or null if not compiled.
     static conv3x3_tile_fn select(int nf, int v, int k) noexcept;
+    /// The row-tile function (1 filter, r rows x v vectors, 4 taps whose first two are a
+    /// vertical pair), or null if not compiled.
+    static conv3x3_tile_fn select_rows(int r, int v) noexcept;
 
 private:
     template <int NF, int V, int K>
@@ -83,6 +110,14 @@ private:
     static void accumulate_tap(B (&acc)[NF][V], const float* x, const float* w) noexcept;
     template <int NF, int V>
     static conv3x3_tile_fn pick(int k) noexcept;
+    template <int R, int V>
+    static void row_tiles(const conv3x3_tile_args& a) noexcept;
+    template <int R, int V>
+    static void row_band(const conv3x3_tile_args& a, index_t v0, index_t rows) noexcept;
+    template <int R, int V>
+    static void row_band_columns(const conv3x3_tile_args& a, index_t v0, index_t columns) noexcept;
+    template <int R, int V>
+    static void row_block(const conv3x3_tile_args& a, index_t v0) noexcept;
 };
 
 template <class Arch>
@@ -181,6 +216,111 @@ template <int NF, int V>
 conv3x3_tile_fn conv3x3_kernels<Arch>::pick(int k) noexcept
 {
     return k == 4 ? &tile<NF, V, 4> : &tile<NF, V, 0>;
+}
+
+// Row tiles with kernel-level LRE (see the contract atop this file, "row-tile function").
+template <class Arch>
+template <int R, int V>
+void conv3x3_kernels<Arch>::row_tiles(const conv3x3_tile_args& a) noexcept
+{
+    const index_t pv = a.row_vectors, rows = a.vectors / pv;
+    index_t y = 0;
+    for (; y + R <= rows; y += R) row_band<R, V>(a, y * pv, R);
+    if (y < rows) row_band<R - 1, V>(a, y * pv, rows - y);
+}
+
+// A band of exactly `rows` (<= R) rows: R x V blocks across the row, then the last columns.
+template <class Arch>
+template <int R, int V>
+void conv3x3_kernels<Arch>::row_band(const conv3x3_tile_args& a, index_t v0, index_t rows) noexcept
+{
+    if constexpr (R >= 1) {
+        if (rows != R) {
+            row_band<R - 1, V>(a, v0, rows);
+            return;
+        }
+        const index_t pv = a.row_vectors;
+        index_t c = 0;
+        for (; c + V <= pv; c += V) row_block<R, V>(a, v0 + c);
+        if (c < pv) row_band_columns<R, V - 1>(a, v0 + c, pv - c);
+    }
+}
+
+template <class Arch>
+template <int R, int V>
+void conv3x3_kernels<Arch>::row_band_columns(const conv3x3_tile_args& a, index_t v0, index_t columns) noexcept
+{
+    if constexpr (V >= 1) {
+        if (columns == V)
+            row_block<R, V>(a, v0);
+        else
+            row_band_columns<R, V - 1>(a, v0, columns);
+    }
+}
+
+template <class Arch>
+template <int R, int V>
+void conv3x3_kernels<Arch>::row_block(const conv3x3_tile_args& a, index_t v0) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t L = static_cast<index_t>(B::size);
+    const index_t P = a.row_vectors * L;
+    float* out = a.output + v0 * L;
+    B acc[R][V];
+#pragma GCC unroll 16
+    for (index_t r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (index_t v = 0; v < V; ++v) acc[r][v] = a.accumulate ? B::load_aligned(out + r * P + v * L) : B(0.0f);
+
+    const float* in = a.input + v0 * L;
+    const std::int32_t* taps = a.tap_offsets;
+    const float* w = a.weights;
+    for (index_t j = 0; j < a.kernels; ++j, taps += 4, w += 4) {
+        // Taps 0 and 1: the vertical pair (tap 1 reads one row below tap 0): input row i of
+        // the pair's plane feeds output row i through tap 0 and output row i - 1 through tap 1.
+        const float* x0 = in + taps[0];
+        const float* x2 = in + taps[2];
+        const float* x3 = in + taps[3];
+        const B w0(w[0]), w1(w[1]), w2(w[2]), w3(w[3]);
+#pragma GCC unroll 16
+        for (index_t v = 0; v < V; ++v) {
+#pragma GCC unroll 16
+            for (index_t i = 0; i <= R; ++i) {
+                const B x = B::load_aligned(x0 + i * P + v * L);
+                if (i < R) acc[i][v] = simd::fma(w0, x, acc[i][v]);
+                if (i > 0) acc[i - 1][v] = simd::fma(w1, x, acc[i - 1][v]);
+            }
+#pragma GCC unroll 16
+            for (index_t r = 0; r < R; ++r) {
+                acc[r][v] = simd::fma(w2, B::load_aligned(x2 + r * P + v * L), acc[r][v]);
+                acc[r][v] = simd::fma(w3, B::load_aligned(x3 + r * P + v * L), acc[r][v]);
+            }
+        }
+    }
+
+    if (a.epilogue) {
+        const B lo(a.lo), hi(a.hi), bias(a.bias ? a.bias[0] : 0.0f);
+#pragma GCC unroll 16
+        for (index_t r = 0; r < R; ++r)
+#pragma GCC unroll 16
+            for (index_t v = 0; v < V; ++v) acc[r][v] = simd::min(simd::max(acc[r][v] + bias, lo), hi);
+    }
+#pragma GCC unroll 16
+    for (index_t r = 0; r < R; ++r)
+#pragma GCC unroll 16
+        for (index_t v = 0; v < V; ++v) acc[r][v].store_aligned(out + r * P + v * L);
+}
+
+template <class Arch>
+conv3x3_tile_fn conv3x3_kernels<Arch>::select_rows(int r, int v) noexcept
+{
+    switch (r * 100 + v) {
+    case 204: return &row_tiles<2, 4>;
+    case 303: return &row_tiles<3, 3>;
+    case 502: return &row_tiles<5, 2>;
+    case 801: return &row_tiles<8, 1>;
+    default: return nullptr;
+    }
 }
 
 template <class Arch>

@@ -5,7 +5,7 @@
 //   finegrain::pattern::conv3x3_options opt;  opt.bias = bias;  opt.act = finegrain::activation::relu;
 //   finegrain::pattern::conv3x3_plan<float> plan(packed, shape, opt);
 //   plan.run(input, output);                 // no allocation, no dispatch
-//   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_relu_1x96__avx2"
+//   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_lre_relu_2x32__avx2"
 //
 // Shapes: 3x3 kernels, stride 1 or 2 and padding 0 or 1 (per axis), any batch, H and W >= 1.
 // At plan time: the kernel (arch, filter block NF, vectors V, tap count) is chosen once; the FKW
@@ -51,6 +51,10 @@ struct conv3x3_options {
     index_t tile_vectors = 0;     // V: vectors per register tile
     index_t channel_block = 0;    // input channels per pass over a pixel tile
     index_t task_vectors = 0;     // vectors per pixel tile (task)
+    // Row tiles with kernel-level LRE (1 filter, R rows x V vectors, one load per input row
+    // shared by a pattern's vertical tap pair): 0 = auto (k = 4 and every pattern of the
+    // library has such a pair), 1 = off (flat tiles).
+    index_t tile_rows = 0;
     // Output-channel-vectorised kernels (group_kernels.hpp) for filters that share kernel
     // lists in groups: 0 = auto (16, else 8, when the layout is grouped and the arch has the
     // kernel), 1 = never (tap-plane kernels above), 8 or 16 = that group width.
@@ -85,11 +89,14 @@ public:
 
     const conv2d_shape& shape() const noexcept { return shape_; }
     /// Canonical name of the kernel: f32_conv3x3_pattern[_act]_<NF>x<V*lanes>__<arch> (tap
-    /// planes) or f32_conv3x3_pattern_group[_act]_<G>x<P>__<arch> (G filters x P pixels).
+    /// planes), f32_conv3x3_pattern_lre[_act]_<R>x<V*lanes>__<arch> (tap-plane row tiles, R rows)
+    /// or f32_conv3x3_pattern_group[_act]_<G>x<P>__<arch> (G filters x P pixels).
     const char* kernel_name() const noexcept { return name_.c_str(); }
     simd::arch_id arch() const noexcept { return arch_; }
     index_t filter_block() const noexcept { return nf_; }
     index_t tile_vectors() const noexcept { return v_; }
+    /// R of the row-tile (LRE) kernel, or 0 for flat tiles.
+    index_t tile_rows() const noexcept { return r_; }
     index_t channel_block() const noexcept { return cb_; }
     index_t task_vectors() const noexcept { return tv_; }
     /// G of the output-channel-vectorised kernel, or 0 when the tap-plane kernels run.
@@ -136,6 +143,7 @@ private:
         detail::require(opt.tile_vectors >= 0, "options.tile_vectors", opt.tile_vectors, "must be >= 0");
         detail::require(opt.channel_block >= 0, "options.channel_block", opt.channel_block, "must be >= 0");
         detail::require(opt.task_vectors >= 0, "options.task_vectors", opt.task_vectors, "must be >= 0");
+        detail::require(opt.tile_rows == 0 || opt.tile_rows == 1, "options.tile_rows", opt.tile_rows, "must be 0 (auto) or 1 (off)");
         detail::require(opt.filter_group == 0 || opt.filter_group == 1 || opt.filter_group == 8 || opt.filter_group == 16,
                         "options.filter_group", opt.filter_group, "must be 0 (auto), 1 (off), 8 or 16");
     }
@@ -177,6 +185,34 @@ private:
         return 1;
     }
 
+    // Row tiles: does every pattern of the library have a vertical tap pair (same column, rows
+    // dy and dy + S_h: one plane, one flat row apart)? Sets tap_order_ (per pattern, the pair's
+    // two taps first).
+    bool find_tap_pairs(const packed_weights& w)
+    {
+        const int np = w.patterns().size();
+        tap_order_.assign(std::size_t(np * 4), 0);
+        int taps[9];
+        for (int p = 0; p < np; ++p) {
+            w.patterns().taps(p, taps);
+            int first = -1, second = -1;
+            for (int t = 0; t < 4 && first < 0; ++t)
+                for (int u = 0; u < 4; ++u)
+                    if (taps[u] % 3 == taps[t] % 3 && taps[u] / 3 == taps[t] / 3 + shape_.stride_h) {
+                        first = t;
+                        second = u;
+                        break;
+                    }
+            if (first < 0) return false;
+            int* order = tap_order_.data() + p * 4;
+            order[0] = first;
+            order[1] = second;
+            for (int t = 0, n = 2; t < 4; ++t)
+                if (t != first && t != second) order[n++] = t;
+        }
+        return true;
+    }
+
     // G of the output-channel-vectorised kernel: the requested width, or automatically 16,
     // else 8, when the filters share blocks of it and the arch has the kernel; 0 = none.
     index_t choose_filter_group(const packed_weights& w, const conv3x3_options& opt)
@@ -198,10 +234,12 @@ private:
     {
         lanes_ = 1;
         int (*group_pixels)(int) noexcept = nullptr;
+        conv3x3_tile_fn (*select_rows)(int, int) noexcept = nullptr;
         arch_ = simd::with_best_arch([&](auto arch) {
             using A = decltype(arch);
             lanes_ = static_cast<index_t>(simd::lanes_of<float, A>());
             select_ = &conv3x3_kernels<A>::select;
+            select_rows = &conv3x3_kernels<A>::select_rows;
             group_select_ = &conv3x3_group_kernels<A>::select;
             group_pixels = &conv3x3_group_kernels<A>::pixels;
         });
@@ -217,6 +255,21 @@ private:
         // Tap planes are P = OW rounded up to the lanes wide; the flat output is OH * P.
         pitch_ = (shape_.out_width() + lanes_ - 1) / lanes_ * lanes_;
         flat_vectors_ = shape_.out_height() * pitch_ / lanes_;
+        if (opt.tile_rows != 1 && nf_ == 1 && k_ == 4 && opt.tile_vectors == 0 && find_tap_pairs(w)) {
+            // R x V row tiles, about 8-10 accumulators (4 weights + 1 input stay in registers):
+            // V = the row's vectors up to 4, R = rows to fill the registers.
+            const index_t pv = pitch_ / lanes_;
+            v_ = std::min<index_t>(pv, 4);
+            r_ = v_ == 4 ? 2 : v_ == 3 ? 3 : v_ == 2 ? 5 : 8;
+            tile_ = select_rows(int(r_), int(v_));
+            if (tile_) {
+                name_ = "f32_conv3x3_pattern_lre";
+                if (act_ != activation::none) (name_ += "_") += to_string(act_);
+                name_ += "_" + std::to_string(r_) + "x" + std::to_string(v_ * lanes_) + "__" + simd::to_string(arch_);
+                return;
+            }
+            r_ = 0;
+        }
         // 16 registers: 12 accumulators (1 x 12, 2 x 6) or 8 (4 x 2, which leaves room for the
         // 4 weight broadcasts and the shared input vector); measured best on AVX2.
         v_ = opt.tile_vectors ? opt.tile_vectors : nf_ == 1 ? 12 : nf_ == 2 ? 6 : 2;
@@ -296,16 +349,19 @@ private:
                     group_ ? dy * pitch_ + dx : ((dy % sh) * 3 + dx) * plane_stride_ + (dy / sh) * pitch_);
             }
         }
-        // Channel block: the tile's planes of a block of channels fill about 256 KB (L2). An
-        // L1-sized block (~8 channels) was measured 2x slower at 8x compression: with ~2
-        // kernels per (filter, channel block) the accumulator round trip dominates.
-        // The group kernels accumulate every channel in registers: one block.
+        // Channel block: about 9 kept kernels per (filter, channel block), at least 16 channels
+        // (measured, 1 thread, 3x3 VGG/ResNet layers: 16 channels at 2.25x and 4x, 32 at 8x beat
+        // the earlier 256 KB blocks of 64-100 channels by 5-30 %; 8 channels lost up to 2x: the
+        // accumulator round trip then dominates). The group kernels accumulate every channel in
+        // registers: one block.
         if (group_) {
             cb_ = ci;
         } else {
-            tv_ = opt.task_vectors ? (opt.task_vectors + v_ - 1) / v_ * v_ : default_task_vectors();
-            const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
-            cb_ = opt.channel_block ? std::min(opt.channel_block, ci) : std::max<index_t>(16, std::min(ci, 65536 / per_channel));
+            const index_t unit = r_ ? pitch_ / lanes_ : v_;  // row tiles: whole rows
+            tv_ = opt.task_vectors ? std::min(flat_vectors_, (opt.task_vectors + unit - 1) / unit * unit) : default_task_vectors();
+            const double density = w.density();
+            const index_t per_nine = density > 0 ? index_t(9.0 / density / 16.0 + 0.5) * 16 : ci;
+            cb_ = std::min(ci, opt.channel_block ? opt.channel_block : std::max<index_t>(16, per_nine));
         }
         cblocks_ = (ci + cb_ - 1) / cb_;
 
@@ -329,10 +385,13 @@ private:
                     if (ch / cb_ != c) continue;
                     ++kernels;
                     const std::size_t p = std::size_t(w.pattern()[std::size_t(q)]);
-                    for (int t = 0; t < k; ++t)
+                    for (int u = 0; u < k; ++u) {
+                        const int t = r_ ? tap_order_[p * 4 + std::size_t(u)] : u;
                         kernel_tap_.push_back(static_cast<std::int32_t>(ch * channel_stride_) + tap_off[p * std::size_t(k) + std::size_t(t)]);
-                    for (int t = 0; t < k; ++t)
+                    }
+                    for (int u = 0; u < k; ++u)
                         for (index_t f = 0; f < nf_; ++f) {
+                            const int t = r_ ? tap_order_[p * 4 + std::size_t(u)] : u;
                             const std::int32_t filt = block_filter_[std::size_t(b * nf_ + f)];
                             wts.push_back(filt < 0 ? 0.0f : w.weight()[std::size_t((off[std::size_t(filt)] + (q - j0)) * k + t)]);
                         }
@@ -354,6 +413,10 @@ private:
     {
         // 24-32 vectors per task: each kernel's weights serve a few register tiles, and the
         // output rows of all filters for one task stay in L2.
+        if (r_) {  // whole bands of R rows, about 24 vectors
+            const index_t band = r_ * (pitch_ / lanes_);
+            return std::min(flat_vectors_, std::max<index_t>(1, (24 + band / 2) / band) * band);
+        }
         const index_t target = std::max<index_t>(v_, (32 / v_) * v_);
         return std::min(flat_vectors_, target);
     }
@@ -472,6 +535,7 @@ private:
             a.input = input_.data() + v0 * lanes_;
             a.output_stride = row_stride_;
             a.vectors = nv;
+            a.row_vectors = pitch_ / lanes_;
             a.k = k_;
             a.lo = cb.lo;
             a.hi = cb.hi;
@@ -515,10 +579,11 @@ private:
     conv3x3_group_fn group_fn_ = nullptr;
     index_t group_ = 0, group_rows_ = 1, row_blocks_ = 1;
     int k_ = 4;
-    index_t lanes_ = 1, nf_ = 1, v_ = 1, cb_ = 1, tv_ = 1;
+    index_t lanes_ = 1, nf_ = 1, v_ = 1, r_ = 0, cb_ = 1, tv_ = 1;  // r_: rows of a row tile, 0 = flat tiles
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
     index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
     std::vector<std::int32_t> block_filter_, row_of_, out_channel_, kernel_tap_;
+    std::vector<int> tap_order_;  // row tiles: per pattern, its 4 taps with the vertical pair first
     std::vector<index_t> seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
     aligned_buffer<float> weights_, bias_;
     mutable aligned_buffer<float> input_, output_;
