@@ -413,9 +413,11 @@ private:
     {
         // 24-32 vectors per task: each kernel's weights serve a few register tiles, and the
         // output rows of all filters for one task stay in L2.
-        if (r_) {  // whole bands of R rows, about 24 vectors
+        if (r_) {  // whole bands of R rows, about 48 vectors at 1 thread, 24 with more workers
+            // (measured: 48 is 0-10 % faster at 1 thread, 24 up to 1.7x faster at 2 threads on 14x14)
             const index_t band = r_ * (pitch_ / lanes_);
-            return std::min(flat_vectors_, std::max<index_t>(1, (24 + band / 2) / band) * band);
+            const index_t target = concurrency_of(pool_) > 1 ? 24 : 48;
+            return std::min(flat_vectors_, std::max<index_t>(1, (target + band / 2) / band) * band);
         }
         const index_t target = std::max<index_t>(v_, (32 / v_) * v_);
         return std::min(flat_vectors_, target);
