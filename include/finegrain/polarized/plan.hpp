@@ -125,10 +125,7 @@ public:
 
     void run(matrix_view<const X> x, matrix_view<std::int32_t> y) const
     {
-        finegrain::detail::require(!x.empty() && x.rows() == inputs(), "x.rows", x.rows(), "must equal the plan's inputs (K)");
-        finegrain::detail::require(x.cols() == batch(), "x.cols", x.cols(), "must equal the plan's batch");
-        finegrain::detail::require(!y.empty() && y.rows() == outputs(), "y.rows", y.rows(), "must equal the plan's outputs (N)");
-        finegrain::detail::require(y.cols() == batch(), "y.cols", y.cols(), "must equal the plan's batch");
+        zeroskip::detail::require_io(x, y, inputs(), outputs(), batch());
         e_.run(x.data(), x.row_stride(), y.data(), y.row_stride());
     }
     /// Up to batch() columns: x is K x nb (row stride ldx), y is N x nb (row stride ldy).

@@ -147,15 +147,11 @@ private:
 
     void init(index_t n, index_t k, index_t fragment, index_t batch, const gemm_options& opt, bool sums, const char* op)
     {
-        finegrain::detail::require_positive(n, "weights.rows");
-        finegrain::detail::require_positive(k, "weights.cols");
-        finegrain::detail::require(k <= index_t(INT32_MAX), "weights.cols", k, "must fit int32");
-        finegrain::detail::require(batch >= 1 && batch <= max_batch, "batch", batch, "must be in 1..64");
-        finegrain::detail::require(!sums || batch == 1, "batch", batch, "partial sums are batch 1");
+        require_engine_shape(n, k, batch, sums);
         n_ = n;
         k_ = k;
         frag_ = fragment;
-        frags_ = fragment > 0 ? (k + fragment - 1) / fragment : 1;
+        frags_ = fragments_of(k, fragment);
         batch_ = batch;
         act_ = sums ? activation::none : opt.act;
         pool_ = opt.pool;
@@ -229,17 +225,13 @@ public:
     /// y (N x batch) = act(W x + bias) for x (K x batch). Throws finegrain::error on a shape mismatch.
     void run(matrix_view<const float> x, matrix_view<float> y) const
     {
-        finegrain::detail::require(!x.empty() && x.rows() == inputs(), "x.rows", x.rows(), "must equal the plan's inputs (K)");
-        finegrain::detail::require(x.cols() == batch(), "x.cols", x.cols(), "must equal the plan's batch");
-        finegrain::detail::require(!y.empty() && y.rows() == outputs(), "y.rows", y.rows(), "must equal the plan's outputs (N)");
-        finegrain::detail::require(y.cols() == batch(), "y.cols", y.cols(), "must equal the plan's batch");
+        detail::require_io(x, y, inputs(), outputs(), batch());
         e_.run(x.data(), x.row_stride(), y.data(), y.row_stride());
     }
     /// Batch 1: x has K values, y has N.
     void run(const float* x, float* y) const
     {
-        finegrain::detail::require(batch() == 1, "batch", batch(), "run(x, y) needs a batch-1 plan");
-        finegrain::detail::require(x != nullptr && y != nullptr, "x", "nullptr", "x and y must not be null");
+        detail::require_batch1_io(batch(), x, y);
         e_.run(x, 1, y, 1);
     }
     void run_unchecked(const float* x, index_t ldx, float* y, index_t ldy) const { e_.run(x, ldx, y, ldy); }

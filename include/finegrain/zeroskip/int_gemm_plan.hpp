@@ -7,7 +7,7 @@
 //
 // Weights: dense int8 (N x K, rows = outputs), or polarized B-bit magnitudes
 // (polarized_matrix<std::uint8_t / std::uint16_t>) whose fragment sign is applied to each
-// group's int32 sum (a group never spans two fragments). uint8 inputs with 8-bit weights take
+// group's int32 sum (a group spans at most two fragments, each part with its own sign). uint8 inputs with 8-bit weights take
 // int16 products (madd); uint16 inputs or 16-bit magnitudes take int32 products. Results are
 // bit-exact: the plan rejects shapes whose worst case K * max(x) * max|w| exceeds int32.
 // The same engine, run with every row and without signs, gives the per-fragment partial sums
@@ -122,11 +122,7 @@ private:
     void init(index_t n, index_t k, index_t fragment, int bits, double wmax, index_t batch, const gemm_options& opt,
               int_mode mode, kind kd, const char* op)
     {
-        finegrain::detail::require_positive(n, "weights.rows");
-        finegrain::detail::require_positive(k, "weights.cols");
-        finegrain::detail::require(k <= index_t(INT32_MAX), "weights.cols", k, "must fit int32");
-        finegrain::detail::require(batch >= 1 && batch <= max_batch, "batch", batch, "must be in 1..64");
-        finegrain::detail::require(mode == int_mode::gemm || batch == 1, "batch", batch, "partial sums are batch 1");
+        require_engine_shape(n, k, batch, mode == int_mode::partial_sums);
         const double xmax = double((std::uint32_t(1) << (8 * sizeof(X))) - 1u);
         if (mode == int_mode::gemm)
             finegrain::detail::require(double(k) * xmax * wmax <= double(INT32_MAX), "weights.cols", k,
@@ -137,7 +133,7 @@ private:
         n_ = n;
         k_ = k;
         frag_ = fragment;
-        frags_ = fragment > 0 ? (k + fragment - 1) / fragment : 1;
+        frags_ = fragments_of(k, fragment);
         batch_ = batch;
         pool_ = opt.pool;
         skip_ = opt.skip_zeros;
@@ -260,17 +256,13 @@ public:
     /// y (N x batch, int32) = W x for x (K x batch). Throws finegrain::error on a shape mismatch.
     void run(matrix_view<const X> x, matrix_view<std::int32_t> y) const
     {
-        finegrain::detail::require(!x.empty() && x.rows() == inputs(), "x.rows", x.rows(), "must equal the plan's inputs (K)");
-        finegrain::detail::require(x.cols() == batch(), "x.cols", x.cols(), "must equal the plan's batch");
-        finegrain::detail::require(!y.empty() && y.rows() == outputs(), "y.rows", y.rows(), "must equal the plan's outputs (N)");
-        finegrain::detail::require(y.cols() == batch(), "y.cols", y.cols(), "must equal the plan's batch");
+        detail::require_io(x, y, inputs(), outputs(), batch());
         e_.run(x.data(), x.row_stride(), y.data(), y.row_stride());
     }
     /// Batch 1: x has K values, y has N.
     void run(const X* x, std::int32_t* y) const
     {
-        finegrain::detail::require(batch() == 1, "batch", batch(), "run(x, y) needs a batch-1 plan");
-        finegrain::detail::require(x != nullptr && y != nullptr, "x", "nullptr", "x and y must not be null");
+        detail::require_batch1_io(batch(), x, y);
         e_.run(x, 1, y, 1);
     }
     void run_unchecked(const X* x, index_t ldx, std::int32_t* y, index_t ldy) const { e_.run(x, ldx, y, ldy); }

@@ -25,8 +25,11 @@
 #include <type_traits>
 
 #include "finegrain/core/aligned_buffer.hpp"
+#include "finegrain/core/error.hpp"
 #include "finegrain/core/index.hpp"
 #include "finegrain/core/parallel.hpp"
+#include "finegrain/core/views.hpp"
+#include "finegrain/zeroskip/options.hpp"
 #include "finegrain/zeroskip/rows_kernels.hpp"
 
 namespace finegrain {
@@ -34,6 +37,36 @@ namespace zeroskip {
 namespace detail {
 
 inline index_t round_up(index_t v, index_t m) { return (v + m - 1) / m * m; }
+
+/// The constructor checks every engine makes: n outputs, k inputs, batch; partial sums are batch 1.
+inline void require_engine_shape(index_t n, index_t k, index_t batch, bool partial_sums)
+{
+    finegrain::detail::require_positive(n, "weights.rows");
+    finegrain::detail::require_positive(k, "weights.cols");
+    finegrain::detail::require(k <= index_t(INT32_MAX), "weights.cols", k, "must fit int32");
+    finegrain::detail::require(batch >= 1 && batch <= max_batch, "batch", batch, "must be in 1..64");
+    finegrain::detail::require(!partial_sums || batch == 1, "batch", batch, "partial sums are batch 1");
+}
+
+/// Fragments of k inputs cut every `fragment` (0: one fragment).
+inline index_t fragments_of(index_t k, index_t fragment) { return fragment > 0 ? (k + fragment - 1) / fragment : 1; }
+
+/// The checks of every plan's run(x, y): x is K x batch, y is N x batch.
+template <class X, class Y>
+void require_io(const matrix_view<X>& x, const matrix_view<Y>& y, index_t inputs, index_t outputs, index_t batch)
+{
+    finegrain::detail::require(!x.empty() && x.rows() == inputs, "x.rows", x.rows(), "must equal the plan's inputs (K)");
+    finegrain::detail::require(x.cols() == batch, "x.cols", x.cols(), "must equal the plan's batch");
+    finegrain::detail::require(!y.empty() && y.rows() == outputs, "y.rows", y.rows(), "must equal the plan's outputs (N)");
+    finegrain::detail::require(y.cols() == batch, "y.cols", y.cols(), "must equal the plan's batch");
+}
+
+/// The checks of a batch-1 run(x, y).
+inline void require_batch1_io(index_t batch, const void* x, const void* y)
+{
+    finegrain::detail::require(batch == 1, "batch", batch, "run(x, y) needs a batch-1 plan");
+    finegrain::detail::require(x != nullptr && y != nullptr, "x", "nullptr", "x and y must not be null");
+}
 
 /// Per-call row lists: sized for the worst case at plan time.
 template <class V>
