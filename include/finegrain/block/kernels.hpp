@@ -78,7 +78,7 @@ constexpr index_t spmm_vectors(index_t rt) noexcept
 }
 
 /// SpMV on 1-column blocks of lanes or 2 lanes rows: block-row parts streamed at once
-/// (measured on VGG fc6 8x1 @90 % from DRAM: 1 stream 15 GB/s, 2: 18, 4: 20, 8: 17.5).
+/// (measured on VGG fc6 8x1 @90 %, 43.7 MB from DRAM: 1 stream 14 GB/s, 2: 17, 4: 19, 8: 16.5).
 constexpr int spmv_streams = 4;
 
 struct spmm_args {
