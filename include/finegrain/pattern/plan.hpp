@@ -349,11 +349,12 @@ private:
                     group_ ? dy * pitch_ + dx : ((dy % sh) * 3 + dx) * plane_stride_ + (dy / sh) * pitch_);
             }
         }
-        // Channel block: about 9 kept kernels per (filter, channel block), at least 16 channels
-        // (measured, 1 thread, 3x3 VGG/ResNet layers: 16 channels at 2.25x and 4x, 32 at 8x beat
-        // the earlier 256 KB blocks of 64-100 channels by 5-30 %; 8 channels lost up to 2x: the
-        // accumulator round trip then dominates). The group kernels accumulate every channel in
-        // registers: one block.
+        // Channel block, 1 thread: about 9 kept kernels per (filter, channel block), at least 16
+        // channels (measured on the 3x3 VGG/ResNet layers: 16 channels at 2.25x and 4x, 32 at 8x
+        // beat the 256 KB blocks below by 5-30 %; 8 channels lost up to 2x: the accumulator round
+        // trip then dominates). With more workers the tile's planes of a block fill about 256 KB:
+        // the small blocks lost up to 2.5x at 2 threads (vgg_c4_2, rn18_3x3_56 at 8x).
+        // The group kernels accumulate every channel in registers: one block.
         if (group_) {
             cb_ = ci;
         } else {
@@ -361,7 +362,9 @@ private:
             tv_ = opt.task_vectors ? std::min(flat_vectors_, (opt.task_vectors + unit - 1) / unit * unit) : default_task_vectors();
             const double density = w.density();
             const index_t per_nine = density > 0 ? index_t(9.0 / density / 16.0 + 0.5) * 16 : ci;
-            cb_ = std::min(ci, opt.channel_block ? opt.channel_block : std::max<index_t>(16, per_nine));
+            const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
+            const index_t l2_block = std::max<index_t>(16, 65536 / per_channel);
+            cb_ = std::min(ci, opt.channel_block ? opt.channel_block : concurrency_of(pool_) > 1 ? l2_block : std::max<index_t>(16, per_nine));
         }
         cblocks_ = (ci + cb_ - 1) / cb_;
 
