@@ -8,12 +8,13 @@
 //   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_lre_relu_2x32__avx2"
 //
 // Shapes: 3x3 kernels, stride 1 or 2 and padding 0 or 1 (per axis), any batch, H and W >= 1.
-// At plan time: the kernel (arch, filter block NF, vectors V, tap count) is chosen once; the FKW
-// weights are re-laid for it: filters in FKR order are grouped into blocks of NF filters with
-// identical kernel lists (dummy zero filters pad a short block), and each block's kernels are
-// split per channel block into runs of equal pattern (channel offsets precomputed). run() per
-// image: (1) copies the input into the zero-padded, aligned tap planes (kernels.hpp), split over
-// channels; (2) runs tasks = pixel tiles x balanced filter ranges through parallel_for, each
+// At plan time: the kernel (arch, filter block NF, vectors V or rows R x vectors V, tap count) is
+// chosen once; the FKW weights are re-laid for it: filters in FKR order are grouped into blocks
+// of NF filters with identical kernel lists (dummy zero filters pad a short block), and each
+// block's kernels are split per channel block, each carrying its k tap offsets (row tiles: the
+// pattern's vertical tap pair first). run() per image: (1) copies the input into the
+// zero-padded, aligned tap planes (kernels.hpp), split over channels; (2) runs tasks = pixel
+// tiles (row tiles: whole bands of R rows) x balanced filter ranges through parallel_for, each
 // looping channel blocks x filter blocks; (3) copies the valid columns of the flat output to
 // NCHW, split over filters. Steps 1 and 3 are part of the timed work.
 // Grouped layouts (runs of 16 or 8 filters with identical kernel lists, as project(..., g)
