@@ -10,7 +10,9 @@
 // vectors: per tap G / L weight loads + P broadcasts feed P * G / L FMAs. Inputs are single
 // floats read straight from a zero-bordered NCHW image (no alignment needed, no tap planes);
 // the whole kernel list is accumulated in registers (no channel blocking, no accumulator round
-// trips), then bias + clamp and the G x P tile is scattered to the NCHW output rows.
+// trips), then bias + clamp and the G x P tile goes to the NCHW output: a tile of P pixels of one
+// output row as one P-float row per filter (simd::store_transposed: avx2 transposes in
+// registers), a tile crossing rows pixel by pixel.
 //
 // conv3x3_group_kernels<Arch>::select(g, sw, k) returns the rows function for group width g
 // (8 or 16; null when g is not a multiple of the lanes), column stride sw (1 or 2) and k taps
@@ -42,6 +44,7 @@
 #include "finegrain/core/index.hpp"
 #include "finegrain/simd/batch.hpp"
 #include "finegrain/simd/extern_kernels.hpp"
+#include "finegrain/simd/transpose_store.hpp"
 
 namespace finegrain {
 namespace pattern {
@@ -86,9 +89,10 @@ private:
     template <int G, int S, int K>
     static void rows(const conv3x3_group_args& a) noexcept;
     template <int G, int S, int K, int P>
-    static void tile(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row) noexcept;
+    static void tile(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, float* const* planes) noexcept;
     template <int G, int S, int K, int R>
-    static void remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, index_t r) noexcept;
+    static void remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, float* const* planes,
+                          index_t r) noexcept;
     template <int G, int S, int P, class B>
     static void accumulate_tap(B (&acc)[P][G / lanes], const float* x, const float* w) noexcept;
     template <int G, int S>
@@ -120,7 +124,8 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::accumulate_tap(B (&acc
 #endif
 template <class Arch>
 template <int G, int S, int K, int P>
-void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_offset, const index_t* dst, bool row) noexcept
+void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_offset, const index_t* dst, bool row,
+                                       float* const* planes) noexcept
 {
     using B = simd::batch<float, Arch>;
     constexpr int VG = G / lanes;
@@ -146,6 +151,21 @@ void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_o
     }
 
     const B lo(a.lo), hi(a.hi);
+    if (row) {  // P pixels of one output row from dst[0]: a P-float row per filter
+#pragma GCC unroll 16
+        for (int h = 0; h < VG; ++h) {
+            const B bias = B::load_aligned(a.bias + h * lanes);
+            B res[P];
+#pragma GCC unroll 16
+            for (int i = 0; i < P; ++i) res[i] = simd::min(simd::max(acc[i][h] + bias, lo), hi);
+            float sink[lanes * P];  // dummy lanes
+            float* d[lanes];
+#pragma GCC unroll 16
+            for (int f = 0; f < lanes; ++f) d[f] = planes[h * lanes + f] ? planes[h * lanes + f] + dst[0] : sink + f * P;
+            simd::store_transposed<Arch, P>(res, d);
+        }
+        return;
+    }
     alignas(64) float out[P][G];
 #pragma GCC unroll 16
     for (int h = 0; h < VG; ++h) {
@@ -153,19 +173,11 @@ void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_o
 #pragma GCC unroll 16
         for (int i = 0; i < P; ++i) simd::min(simd::max(acc[i][h] + bias, lo), hi).store_aligned(&out[i][h * lanes]);
     }
-    // row: the P pixels are consecutive pixels of one output row, from dst[0].
     for (int f = 0; f < G; ++f) {
-        const std::int32_t o = a.out_channels[f];
-        if (o < 0) continue;
-        float* d = a.output + o * a.out_plane;
-        if (row) {
-            d += dst[0];
-#pragma GCC unroll 16
-            for (int i = 0; i < P; ++i) d[i] = out[i][f];
-        } else {
-            for (int i = 0; i < P; ++i)
-                if (dst[i] >= 0) d[dst[i]] = out[i][f];
-        }
+        float* d = planes[f];
+        if (!d) continue;
+        for (int i = 0; i < P; ++i)
+            if (dst[i] >= 0) d[dst[i]] = out[i][f];
     }
 }
 
@@ -176,13 +188,14 @@ void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_o
 // The last r < P pixels of a range: the tile of exactly r pixels.
 template <class Arch>
 template <int G, int S, int K, int R>
-void conv3x3_group_kernels<Arch>::remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, index_t r) noexcept
+void conv3x3_group_kernels<Arch>::remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row,
+                                            float* const* planes, index_t r) noexcept
 {
     if constexpr (R >= 1) {
         if (r == R)
-            tile<G, S, K, R>(a, in, dst, row);
+            tile<G, S, K, R>(a, in, dst, row, planes);
         else
-            remainder<G, S, K, R - 1>(a, in, dst, row, r);
+            remainder<G, S, K, R - 1>(a, in, dst, row, planes, r);
     }
 }
 
@@ -192,6 +205,8 @@ void conv3x3_group_kernels<Arch>::rows(const conv3x3_group_args& a) noexcept
 {
     constexpr int P = tile_pixels<G>();
     index_t dst[P];  // output offset per tile pixel, -1 = not an output
+    float* planes[G];  // output plane per lane, null = dummy
+    for (int f = 0; f < G; ++f) planes[f] = a.out_channels[f] < 0 ? nullptr : a.output + a.out_channels[f] * a.out_plane;
     if (S == 1 && a.stride_h == 1) {
         // Stride 1: output (y, x) reads padded input q + dy * pitch + dx with q = y * pitch + x,
         // so tiles run over q and cross rows; columns x in [out_width, pitch) are skipped at
@@ -211,9 +226,9 @@ void conv3x3_group_kernels<Arch>::rows(const conv3x3_group_args& a) noexcept
                 }
             }
             if (q + P <= end)
-                tile<G, S, K, P>(a, q, dst, row);
+                tile<G, S, K, P>(a, q, dst, row, planes);
             else
-                remainder<G, S, K, P - 1>(a, q, dst, row, end - q);
+                remainder<G, S, K, P - 1>(a, q, dst, row, planes, end - q);
             x0 += P;
             while (x0 >= pitch) x0 -= pitch, ++y0;
         }
@@ -224,9 +239,9 @@ void conv3x3_group_kernels<Arch>::rows(const conv3x3_group_args& a) noexcept
             dst[0] = y * a.out_row + x;
             const index_t in = a.stride_h * y * a.row_pitch + S * x;
             if (x + P <= a.out_width)
-                tile<G, S, K, P>(a, in, dst, true);
+                tile<G, S, K, P>(a, in, dst, true, planes);
             else
-                remainder<G, S, K, P - 1>(a, in, dst, true, a.out_width - x);
+                remainder<G, S, K, P - 1>(a, in, dst, true, planes, a.out_width - x);
         }
 }
 
