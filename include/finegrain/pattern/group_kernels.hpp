@@ -92,13 +92,16 @@ private:
     template <int G, int S, int K, int P>
     static void row_tile(const conv3x3_group_args& a, index_t in, index_t dst, float* const* planes) noexcept;
     template <int G, int S, int K, int R>
-    static void row_remainder(const conv3x3_group_args& a, index_t in, index_t dst, float* const* planes, index_t r) noexcept;
+    static void row_remainder(const conv3x3_group_args& a, index_t in, index_t dst, float* const* planes,
+                              index_t r) noexcept;
     template <int G, int K, int P>
-    static void crossing_tile(const conv3x3_group_args& a, const index_t* src, const index_t* dst, float* const* planes) noexcept;
+    static void crossing_tile(const conv3x3_group_args& a, const index_t* src, const index_t* dst,
+                              float* const* planes) noexcept;
     template <int G, int K, int P, class B, class X>
     static void accumulate(B (&acc)[P][G / lanes], const conv3x3_group_args& a, const X& x) noexcept;
     template <int G, int P, class B>
-    static void store(B (&acc)[P][G / lanes], const conv3x3_group_args& a, const index_t* dst, bool row, float* const* planes) noexcept;
+    static void store(B (&acc)[P][G / lanes], const conv3x3_group_args& a, const index_t* dst, bool row,
+                      float* const* planes) noexcept;
     template <int G, int S>
     static conv3x3_group_fn pick(int k) noexcept;
 };
@@ -148,7 +151,8 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::accumulate(B (&acc)[P]
 template <class Arch>
 template <int G, int P, class B>
 FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::store(B (&acc)[P][G / lanes], const conv3x3_group_args& a,
-                                                                const index_t* dst, bool row, float* const* planes) noexcept
+                                                                const index_t* dst, bool row,
+                                                                float* const* planes) noexcept
 {
     constexpr int VG = G / lanes;
     const B lo(a.lo), hi(a.hi);
@@ -162,7 +166,10 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::store(B (&acc)[P][G / 
             float sink[lanes * P];  // dummy lanes
             float* d[lanes];
 #pragma GCC unroll 16
-            for (int f = 0; f < lanes; ++f) d[f] = planes[h * lanes + f] ? planes[h * lanes + f] + dst[0] : sink + f * P;
+            for (int f = 0; f < lanes; ++f) {
+                float* plane = planes[h * lanes + f];
+                d[f] = plane ? plane + dst[0] : sink + f * P;
+            }
             simd::store_transposed<Arch, P>(res, d);
         }
         return;
@@ -187,7 +194,8 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::store(B (&acc)[P][G / 
 
 template <class Arch>
 template <int G, int S, int K, int P>
-void conv3x3_group_kernels<Arch>::row_tile(const conv3x3_group_args& a, index_t in_offset, index_t dst, float* const* planes) noexcept
+void conv3x3_group_kernels<Arch>::row_tile(const conv3x3_group_args& a, index_t in_offset, index_t dst,
+                                           float* const* planes) noexcept
 {
     using B = simd::batch<float, Arch>;
     B acc[P][G / lanes];
@@ -230,7 +238,8 @@ void conv3x3_group_kernels<Arch>::rows(const conv3x3_group_args& a) noexcept
 {
     constexpr int P = tile_pixels<G>();
     float* planes[G];  // output plane per lane, null = dummy
-    for (int f = 0; f < G; ++f) planes[f] = a.out_channels[f] < 0 ? nullptr : a.output + a.out_channels[f] * a.out_plane;
+    for (int f = 0; f < G; ++f)
+        planes[f] = a.out_channels[f] < 0 ? nullptr : a.output + index_t(a.out_channels[f]) * a.out_plane;
     const index_t ow = a.out_width, in_row = a.stride_h * a.row_pitch;
     const index_t n = (a.y_end - a.y_begin) * ow;  // pixels, row-major
     index_t y = a.y_begin, x = 0;                  // the tile's first pixel

@@ -18,9 +18,9 @@
 // NCHW, split over filters. Steps 1 and 3 are part of the timed work.
 // Grouped layouts (runs of 16 or 8 filters with identical kernel lists, as project(..., g)
 // produces) take the output-channel-vectorised kernels of group_kernels.hpp instead, with one
-// parallel_for per image: task = (band of output rows, range of groups), one per worker, the
-// split chosen at plan time from a cost model (rows when the input outweighs the weights, groups
-// otherwise); each task walks its band in blocks of rows whose input fits L2, copies the block's
+// parallel_for per image: task = (band of output rows, range of groups), at most one per worker,
+// the split chosen at plan time from a cost model (rows when the input outweighs the weights,
+// groups otherwise); each task walks its band in blocks of rows whose input fits L2, copies the block's
 // input rows into its worker's zero-bordered slab (no copy for padding 0 on a dense view) and
 // runs its groups over them, writing the NCHW output directly.
 #pragma once
@@ -101,8 +101,8 @@ public:
     /// Bytes the plan holds: re-laid weights and schedule, bias, input and output scratch.
     std::size_t bytes() const noexcept
     {
-        return (out_channel_.size() + kernel_tap_.size() + kernel_tap_direct_.size()) * sizeof(std::int32_t) + weights_.bytes() +
-               bias_.bytes() + input_.bytes() + output_.bytes();
+        return (out_channel_.size() + kernel_tap_.size() + kernel_tap_direct_.size()) * sizeof(std::int32_t) +
+               weights_.bytes() + bias_.bytes() + input_.bytes() + output_.bytes();
     }
 
     /// out = act(conv(in) + bias). Throws finegrain::error on a shape mismatch. One call at a
@@ -259,7 +259,8 @@ private:
         pitch_ = shape_.in_width + 2 * shape_.pad_w;
         plane_rows_ = shape_.in_height + 2 * shape_.pad_h;
         if (group_rows_ == 0) {
-            const index_t row_bytes = detail::checked_mul(shape_.in_channels * sh, pitch_ * index_t(sizeof(float)), "conv3x3_plan input");
+            const index_t row_bytes =
+                detail::checked_mul(shape_.in_channels * sh, pitch_ * index_t(sizeof(float)), "conv3x3_plan input");
             group_rows_ = std::max<index_t>(1, (index_t(256) << 10) / row_bytes);
         }
         group_rows_ = std::min(group_rows_, oh);
@@ -267,12 +268,14 @@ private:
         const index_t slab = detail::checked_mul(shape_.in_channels, channel_stride_, "conv3x3_plan input");
         detail::require(slab < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", slab,
                         "padded input rows must stay below 2^31 floats");
-        if (shape_.pad_h == 0 && shape_.pad_w == 0)
-            detail::require(detail::checked_mul(shape_.in_channels, plane_rows_ * pitch_, "conv3x3_plan input") <
-                                std::numeric_limits<std::int32_t>::max(),
-                            "conv2d_shape.input size", shape_.in_channels * plane_rows_ * pitch_, "must stay below 2^31 floats");
+        if (shape_.pad_h == 0 && shape_.pad_w == 0) {  // the direct path's offsets span the whole image
+            const index_t image = detail::checked_mul(shape_.in_channels, plane_rows_ * pitch_, "conv3x3_plan input");
+            detail::require(image < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", image,
+                            "input must stay below 2^31 floats");
+        }
         slab_floats_ = (slab + 15) / 16 * 16;  // 64-byte aligned slabs
-        input_floats_ = detail::checked_mul(slab_floats_, static_cast<index_t>(concurrency_of(pool_)), "conv3x3_plan input");
+        const index_t workers = static_cast<index_t>(concurrency_of(pool_));
+        input_floats_ = detail::checked_mul(slab_floats_, workers, "conv3x3_plan input");
     }
 
     void build_blocks(const packed_weights& w, const conv3x3_options& opt)
@@ -400,19 +403,23 @@ private:
     }
 
     // Group kernels: tasks = bands of output rows x ranges of groups, at most one per worker.
-    // The split (R bands x Q ranges, R * Q <= workers) minimises the estimated time of the slowest task:
-    // compute ~ rows x pitch x (taps + 12 fixed) per group, the copy of its input rows
-    // (~1/4 per float) and its groups' weights read once per row block (~1/10 per float), so
-    // bands win when the input outweighs the weights and ranges when the weights do.
+    // The split (R bands x Q ranges, R * Q <= workers) minimises the estimated time of the
+    // slowest task: compute ~ rows x out_width x (taps + 12 fixed) per group, plus the copy of
+    // its input rows (~1/4 per float) and its groups' weights read once per row block (~1/10 per
+    // float), so bands win when the input outweighs the weights and ranges when the weights do.
     // Ranges balance the groups' kernel counts. Also the direct-path tap offsets (padding 0).
     void plan_group_tasks()
     {
-        const index_t oh = shape_.out_height(), sh = shape_.stride_h, ci = shape_.in_channels;
+        const index_t oh = shape_.out_height(), ow = shape_.out_width(), sh = shape_.stride_h, ci = shape_.in_channels;
         const index_t workers = static_cast<index_t>(concurrency_of(pool_));
-        std::vector<double> cost(std::size_t(blocks_) + 1, 0.0);  // prefix sums per group
-        for (index_t b = 0; b < blocks_; ++b)
-            cost[std::size_t(b) + 1] = cost[std::size_t(b)] + double(seg_kernel_[std::size_t(b) + 1] - seg_kernel_[std::size_t(b)]) * k_ + 12.0;
-        const double weight_floats = double(group_) * double(k_) * double(kernel_tap_.size() / std::size_t(k_)) / double(std::max<index_t>(1, blocks_));
+        std::vector<double> cost(std::size_t(blocks_) + 1, 0.0);  // per pixel, prefix sums over the groups
+        for (index_t b = 0; b < blocks_; ++b) {
+            const index_t kernels = seg_kernel_[std::size_t(b) + 1] - seg_kernel_[std::size_t(b)];
+            cost[std::size_t(b) + 1] = cost[std::size_t(b)] + double(kernels * k_) + 12.0;
+        }
+        // Weight floats of an average group.
+        const double weight_floats =
+            double(kernel_tap_.size()) * double(group_) / double(std::max<index_t>(1, blocks_));
         auto ranges_of = [&](index_t q) {  // group boundaries of q ranges balanced by cost
             std::vector<index_t> begin(std::size_t(q) + 1, blocks_);
             begin[0] = 0;
@@ -431,8 +438,9 @@ private:
             double slowest = 0;
             for (index_t i = 0; i < q; ++i) {
                 const index_t g0 = begin[std::size_t(i)], g1 = begin[std::size_t(i) + 1];
-                const double t = double(rows * pitch_) * (cost[std::size_t(g1)] - cost[std::size_t(g0)]) +
-                                 0.25 * double(in_rows * pitch_ * ci) + 0.1 * double(blocks) * weight_floats * double(g1 - g0);
+                const double t = double(rows * ow) * (cost[std::size_t(g1)] - cost[std::size_t(g0)]) +
+                                 0.25 * double(in_rows * pitch_ * ci) +
+                                 0.1 * double(blocks) * weight_floats * double(g1 - g0);
                 slowest = std::max(slowest, t);
             }
             if (best < 0 || slowest < best) {
@@ -444,9 +452,10 @@ private:
         }
         if (shape_.pad_h == 0 && shape_.pad_w == 0) {  // taps into the whole image (plane_rows_ rows per channel)
             kernel_tap_direct_.resize(kernel_tap_.size());
-            for (std::size_t j = 0; j < kernel_tap_.size(); ++j)
-                kernel_tap_direct_[j] = static_cast<std::int32_t>(kernel_tap_[j] / channel_stride_ * plane_rows_ * pitch_ +
-                                                                  kernel_tap_[j] % channel_stride_);
+            for (std::size_t j = 0; j < kernel_tap_.size(); ++j) {
+                const index_t channel = kernel_tap_[j] / channel_stride_, tap = kernel_tap_[j] % channel_stride_;
+                kernel_tap_direct_[j] = static_cast<std::int32_t>(channel * plane_rows_ * pitch_ + tap);
+            }
         }
     }
 
@@ -601,7 +610,7 @@ private:
     conv3x3_group_fn (*group_select_)(int, int, int) noexcept = nullptr;
     conv3x3_group_fn group_fn_ = nullptr;
     index_t group_ = 0, group_rows_ = 0, slab_floats_ = 0;
-    std::vector<index_t> group_band_, group_range_;  // group kernels: output-row bands, group ranges (task = band x range)
+    std::vector<index_t> group_band_, group_range_;  // group kernels: task = output-row band x range of groups
     std::vector<std::int32_t> kernel_tap_direct_;    // group kernels, padding 0: kernel_tap_ into the whole image
     int k_ = 4;
     index_t lanes_ = 1, nf_ = 1, v_ = 1, cb_ = 1, tv_ = 1;
