@@ -272,6 +272,27 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                 c = grouped(1, 8, 3 * g + 1, 14, 1, 1);
                 c.pool = &pool;
                 check_case<A>(c, seed++);
+                // Row blocks of 1..3 rows (each block's rows copied into the worker's slab, the
+                // rows outside the image re-zeroed) on 1, 2 and 3 workers: bands of rows (few
+                // groups, many rows) or ranges of groups (many groups, few rows), uneven splits,
+                // dummy filters, padding 0 in place and through the slab (strided views).
+                thread_pool pool3(3);
+                for (index_t size : {1, 2, 3, 5, 8, 17})
+                    for (index_t stride : {1, 2})
+                        for (index_t pad : {0, 1}) {
+                            if (size + 2 * pad < 3) continue;
+                            for (index_t rows : {1, 2, 3}) {
+                                c = grouped(1 + pad * (rows % 2), 3, (size < 8 ? 3 : 1) * g + 1, size, stride, pad);
+                                c.opt.group_rows = rows;
+                                c.pool = rows == 1 ? nullptr : rows == 2 ? &pool : &pool3;
+                                c.row_padded_views = pad == 0 && rows == 3;
+                                check_case<A>(c, seed++);
+                            }
+                        }
+                c = grouped(1, 5, g - 1, 33, 1, 1);  // one group: 33 rows in 2 bands of 16 and 17, blocks of 4
+                c.opt.group_rows = 4;
+                c.pool = &pool;
+                check_case<A>(c, seed++);
             }
         }
         SUBCASE("every compiled tile, channel blocks and task tiles")
@@ -457,6 +478,9 @@ TEST_CASE("pattern conv3x3 plan rejects unsupported shapes and mismatched tensor
     opt.filter_group = 4;
     CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.filter_group = 4"), finegrain::error);
     opt.filter_group = 0;
+    opt.group_rows = -1;
+    CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.group_rows = -1"), finegrain::error);
+    opt.group_rows = 0;
     opt.filter_block = 1;
     opt.tile_vectors = 5;
     CHECK_THROWS_WITH_AS(conv3x3_plan<float>(w, s, opt), doctest::Contains("options.tile_vectors = 5"), finegrain::error);

@@ -5,12 +5,14 @@
 // Grouped projection (project(..., group = G)) makes G consecutive filters share their whole
 // kernel list: per kept (input channel, pattern) the G filters' weights of one tap are G floats,
 // i.e. G / L vectors (AVX2, G = 16: 2 vectors). The kernel keeps the G filters of one group in
-// the vector lanes and P output pixels of one row in registers (acc[P][G / L]; AVX2 16 x 6 = 12
+// the vector lanes and P output pixels in registers (acc[P][G / L]; AVX2 16 x 6 = 12
 // accumulators), broadcasts one input pixel per (tap, pixel) and FMAs it into the G / L weight
 // vectors: per tap G / L weight loads + P broadcasts feed P * G / L FMAs. Inputs are single
 // floats read straight from a zero-bordered NCHW image (no alignment needed, no tap planes);
 // the whole kernel list is accumulated in registers (no channel blocking, no accumulator round
-// trips), then bias + clamp and the G x P tile is scattered to the NCHW output rows.
+// trips), then bias + clamp and the G x P tile goes to the NCHW output: a tile of P pixels of one
+// output row as one P-float row per filter (simd::store_transposed: avx2 transposes in
+// registers), a tile crossing rows pixel by pixel.
 //
 // conv3x3_group_kernels<Arch>::select(g, sw, k) returns the rows function for group width g
 // (8 or 16; null when g is not a multiple of the lanes), column stride sw (1 or 2) and k taps
@@ -26,14 +28,14 @@
 //             c * channel_stride + r * row_pitch + u (the offsets hold the strides); weights
 //             per kernel k x G floats ([t][f]), 64-byte aligned; bias G floats, aligned
 //             (zeros when none); output = NCHW image, out_plane / out_row floats apart.
-//   Tile:     G filters x P pixels: with stride 1, P consecutive positions q = y * pitch + x
-//             of the padded grid (tiles cross rows; x >= out_width is computed, not stored);
-//             with stride 2, P pixels of one output row. A range's last pixels run as a
-//             smaller tile.
-//   Preconds: every padded coordinate read (stride_h * y + dy, sw * x + dx) lies inside the
-//             image (the output size guarantees it; a skipped position x >= out_width
-//             reads the next padded row's first columns): no over-reads. Dummy lanes
-//             (out_channels[f] < 0) carry zero weights and are not stored.
+//   Tile:     G filters x P output pixels, P consecutive pixels of the rows in row-major order
+//             (no padded columns computed). A tile inside one row reads its pixels at stride sw
+//             from one pointer (the range's last pixels run as a smaller tile); a tile crossing
+//             rows reads each pixel through its own pointer (pixels past the range repeat the
+//             first one and are not stored).
+//   Preconds: every padded coordinate read (stride_h * y + dy, sw * x + dx) of an output
+//             pixel lies inside the image (the output size guarantees it): no over-reads.
+//             Dummy lanes (out_channels[f] < 0) carry zero weights and are not stored.
 //   Numerics: fp32 FMA, kernels accumulated in stored order; within c*K*eps*|in|*|w| of ref.
 #pragma once
 
@@ -42,6 +44,7 @@
 #include "finegrain/core/index.hpp"
 #include "finegrain/simd/batch.hpp"
 #include "finegrain/simd/extern_kernels.hpp"
+#include "finegrain/simd/transpose_store.hpp"
 
 namespace finegrain {
 namespace pattern {
@@ -85,30 +88,55 @@ private:
 
     template <int G, int S, int K>
     static void rows(const conv3x3_group_args& a) noexcept;
+    // Tiles: in one row (input pixel i at in + S * i), or crossing rows (pixel i at src[i]).
     template <int G, int S, int K, int P>
-    static void tile(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row) noexcept;
+    static void row_tile(const conv3x3_group_args& a, index_t in, index_t dst, float* const* planes) noexcept;
     template <int G, int S, int K, int R>
-    static void remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, index_t r) noexcept;
-    template <int G, int S, int P, class B>
-    static void accumulate_tap(B (&acc)[P][G / lanes], const float* x, const float* w) noexcept;
+    static void row_remainder(const conv3x3_group_args& a, index_t in, index_t dst, float* const* planes,
+                              index_t r) noexcept;
+    template <int G, int K, int P>
+    static void crossing_tile(const conv3x3_group_args& a, const index_t* src, const index_t* dst,
+                              float* const* planes) noexcept;
+    template <int G, int K, int P, class B, class X>
+    static void accumulate(B (&acc)[P][G / lanes], const conv3x3_group_args& a, const X& x) noexcept;
+    template <int G, int P, class B>
+    static void store(B (&acc)[P][G / lanes], const conv3x3_group_args& a, const index_t* dst, bool row,
+                      float* const* planes) noexcept;
     template <int G, int S>
     static conv3x3_group_fn pick(int k) noexcept;
 };
 
+// The whole kernel list into acc: x(i, offset) = the input float of tile pixel i at that
+// tap offset. Per tap: G / L weight loads, P broadcasts, P * G / L FMAs.
 template <class Arch>
-template <int G, int S, int P, class B>
-FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::accumulate_tap(B (&acc)[P][G / lanes], const float* FINEGRAIN_RESTRICT x,
-                                                                         const float* FINEGRAIN_RESTRICT w) noexcept
+template <int G, int K, int P, class B, class X>
+FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::accumulate(B (&acc)[P][G / lanes], const conv3x3_group_args& a,
+                                                                     const X& x) noexcept
 {
     constexpr int VG = G / lanes;
-    B wv[VG];
 #pragma GCC unroll 16
-    for (int h = 0; h < VG; ++h) wv[h] = B::load_aligned(w + h * lanes);
+    for (int i = 0; i < P; ++i)
 #pragma GCC unroll 16
-    for (int i = 0; i < P; ++i) {
-        const B xb(x[i * S]);
+        for (int h = 0; h < VG; ++h) acc[i][h] = B(0.0f);
+    const index_t k = K > 0 ? K : a.k;
+    const std::int32_t* FINEGRAIN_RESTRICT taps = a.tap_offsets;
+    const float* FINEGRAIN_RESTRICT w = a.weights;
+    for (index_t j = 0; j < a.kernels; ++j) {
+#pragma GCC unroll 9
+        for (index_t t = 0; t < k; ++t) {
+            const index_t off = taps[t];
+            B wv[VG];
 #pragma GCC unroll 16
-        for (int h = 0; h < VG; ++h) acc[i][h] = simd::fma(wv[h], xb, acc[i][h]);
+            for (int h = 0; h < VG; ++h) wv[h] = B::load_aligned(w + t * G + h * lanes);
+#pragma GCC unroll 16
+            for (int i = 0; i < P; ++i) {
+                const B xb(x(i, off));
+#pragma GCC unroll 16
+                for (int h = 0; h < VG; ++h) acc[i][h] = simd::fma(wv[h], xb, acc[i][h]);
+            }
+        }
+        taps += k;
+        w += k * G;
     }
 }
 
@@ -118,34 +146,34 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::accumulate_tap(B (&acc
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
+// Bias + clamp, then to NCHW: row = the P pixels are consecutive in one output row from
+// dst[0] (a P-float row per filter), else pixel i goes to dst[i] (skipped when < 0).
 template <class Arch>
-template <int G, int S, int K, int P>
-void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_offset, const index_t* dst, bool row) noexcept
+template <int G, int P, class B>
+FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::store(B (&acc)[P][G / lanes], const conv3x3_group_args& a,
+                                                                const index_t* dst, bool row,
+                                                                float* const* planes) noexcept
 {
-    using B = simd::batch<float, Arch>;
     constexpr int VG = G / lanes;
-    B acc[P][VG];
-#pragma GCC unroll 16
-    for (int i = 0; i < P; ++i)
-#pragma GCC unroll 16
-        for (int h = 0; h < VG; ++h) acc[i][h] = B(0.0f);
-
-    const float* in = a.input + in_offset;
-    const index_t k = K > 0 ? K : a.k;
-    const std::int32_t* taps = a.tap_offsets;
-    const float* w = a.weights;
-    for (index_t j = 0; j < a.kernels; ++j) {
-        if constexpr (K > 0) {
-#pragma GCC unroll 9
-            for (int t = 0; t < K; ++t) accumulate_tap<G, S, P>(acc, in + taps[t], w + t * G);
-        } else {
-            for (index_t t = 0; t < k; ++t) accumulate_tap<G, S, P>(acc, in + taps[t], w + t * G);
-        }
-        taps += k;
-        w += k * G;
-    }
-
     const B lo(a.lo), hi(a.hi);
+    if (row) {
+#pragma GCC unroll 16
+        for (int h = 0; h < VG; ++h) {
+            const B bias = B::load_aligned(a.bias + h * lanes);
+            B res[P];
+#pragma GCC unroll 16
+            for (int i = 0; i < P; ++i) res[i] = simd::min(simd::max(acc[i][h] + bias, lo), hi);
+            float sink[lanes * P];  // dummy lanes
+            float* d[lanes];
+#pragma GCC unroll 16
+            for (int f = 0; f < lanes; ++f) {
+                float* plane = planes[h * lanes + f];
+                d[f] = plane ? plane + dst[0] : sink + f * P;
+            }
+            simd::store_transposed<Arch, P>(res, d);
+        }
+        return;
+    }
     alignas(64) float out[P][G];
 #pragma GCC unroll 16
     for (int h = 0; h < VG; ++h) {
@@ -153,37 +181,55 @@ void conv3x3_group_kernels<Arch>::tile(const conv3x3_group_args& a, index_t in_o
 #pragma GCC unroll 16
         for (int i = 0; i < P; ++i) simd::min(simd::max(acc[i][h] + bias, lo), hi).store_aligned(&out[i][h * lanes]);
     }
-    // row: the P pixels are consecutive pixels of one output row, from dst[0].
     for (int f = 0; f < G; ++f) {
-        const std::int32_t o = a.out_channels[f];
-        if (o < 0) continue;
-        float* d = a.output + o * a.out_plane;
-        if (row) {
-            d += dst[0];
-#pragma GCC unroll 16
-            for (int i = 0; i < P; ++i) d[i] = out[i][f];
-        } else {
-            for (int i = 0; i < P; ++i)
-                if (dst[i] >= 0) d[dst[i]] = out[i][f];
-        }
+        float* d = planes[f];
+        if (!d) continue;
+        for (int i = 0; i < P; ++i)
+            if (dst[i] >= 0) d[dst[i]] = out[i][f];
     }
 }
-
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 
-// The last r < P pixels of a range: the tile of exactly r pixels.
+template <class Arch>
+template <int G, int S, int K, int P>
+void conv3x3_group_kernels<Arch>::row_tile(const conv3x3_group_args& a, index_t in_offset, index_t dst,
+                                           float* const* planes) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    B acc[P][G / lanes];
+    const float* FINEGRAIN_RESTRICT in = a.input + in_offset;
+    accumulate<G, K, P>(acc, a, [in](int i, index_t off) { return in[off + i * S]; });
+    store<G, P>(acc, a, &dst, true, planes);
+}
+
+// The last r < P pixels of a range inside one row: the row tile of exactly r pixels.
 template <class Arch>
 template <int G, int S, int K, int R>
-void conv3x3_group_kernels<Arch>::remainder(const conv3x3_group_args& a, index_t in, const index_t* dst, bool row, index_t r) noexcept
+void conv3x3_group_kernels<Arch>::row_remainder(const conv3x3_group_args& a, index_t in, index_t dst, float* const* planes,
+                                                index_t r) noexcept
 {
     if constexpr (R >= 1) {
         if (r == R)
-            tile<G, S, K, R>(a, in, dst, row);
+            row_tile<G, S, K, R>(a, in, dst, planes);
         else
-            remainder<G, S, K, R - 1>(a, in, dst, row, r);
+            row_remainder<G, S, K, R - 1>(a, in, dst, planes, r);
     }
+}
+
+template <class Arch>
+template <int G, int K, int P>
+void conv3x3_group_kernels<Arch>::crossing_tile(const conv3x3_group_args& a, const index_t* src, const index_t* dst,
+                                                float* const* planes) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    B acc[P][G / lanes];
+    const float* px[P];
+#pragma GCC unroll 16
+    for (int i = 0; i < P; ++i) px[i] = a.input + src[i];
+    accumulate<G, K, P>(acc, a, [&px](int i, index_t off) { return px[i][off]; });
+    store<G, P>(acc, a, dst, false, planes);
 }
 
 template <class Arch>
@@ -191,43 +237,35 @@ template <int G, int S, int K>
 void conv3x3_group_kernels<Arch>::rows(const conv3x3_group_args& a) noexcept
 {
     constexpr int P = tile_pixels<G>();
-    index_t dst[P];  // output offset per tile pixel, -1 = not an output
-    if (S == 1 && a.stride_h == 1) {
-        // Stride 1: output (y, x) reads padded input q + dy * pitch + dx with q = y * pitch + x,
-        // so tiles run over q and cross rows; columns x in [out_width, pitch) are skipped at
-        // the store (no row remainders; the reads stay inside the image).
-        const index_t pitch = a.row_pitch, end = (a.y_end - 1) * pitch + a.out_width;
-        index_t y0 = a.y_begin, x0 = 0;  // q's pixel
-        for (index_t q = a.y_begin * pitch; q < end; q += P) {
-            const bool row = x0 + P <= a.out_width;
-            if (row) {
-                dst[0] = y0 * a.out_row + x0;
-            } else {
-                index_t y = y0, x = x0;
+    float* planes[G];  // output plane per lane, null = dummy
+    for (int f = 0; f < G; ++f)
+        planes[f] = a.out_channels[f] < 0 ? nullptr : a.output + index_t(a.out_channels[f]) * a.out_plane;
+    const index_t ow = a.out_width, in_row = a.stride_h * a.row_pitch;
+    const index_t n = (a.y_end - a.y_begin) * ow;  // pixels, row-major
+    index_t y = a.y_begin, x = 0;                  // the tile's first pixel
+    for (index_t p = 0; p < n; p += P) {
+        const index_t m = n - p < P ? n - p : P;
+        if (x + m <= ow) {
+            const index_t in = y * in_row + S * x, dst = y * a.out_row + x;
+            if (m == P)
+                row_tile<G, S, K, P>(a, in, dst, planes);
+            else
+                row_remainder<G, S, K, P - 1>(a, in, dst, planes, m);
+        } else {
+            index_t src[P], dst[P];
+            index_t yy = y, xx = x;
 #pragma GCC unroll 16
-                for (int i = 0; i < P; ++i) {
-                    dst[i] = x < a.out_width ? y * a.out_row + x : -1;
-                    if (++x == pitch) x = 0, ++y;
-                }
+            for (int i = 0; i < P; ++i) {
+                const bool real = i < m;
+                src[i] = real ? yy * in_row + S * xx : src[0];
+                dst[i] = real ? yy * a.out_row + xx : -1;
+                if (++xx == ow) xx = 0, ++yy;
             }
-            if (q + P <= end)
-                tile<G, S, K, P>(a, q, dst, row);
-            else
-                remainder<G, S, K, P - 1>(a, q, dst, row, end - q);
-            x0 += P;
-            while (x0 >= pitch) x0 -= pitch, ++y0;
+            crossing_tile<G, K, P>(a, src, dst, planes);
         }
-        return;
+        x += m;
+        while (x >= ow) x -= ow, ++y;
     }
-    for (index_t y = a.y_begin; y < a.y_end; ++y)
-        for (index_t x = 0; x < a.out_width; x += P) {
-            dst[0] = y * a.out_row + x;
-            const index_t in = a.stride_h * y * a.row_pitch + S * x;
-            if (x + P <= a.out_width)
-                tile<G, S, K, P>(a, in, dst, true);
-            else
-                remainder<G, S, K, P - 1>(a, in, dst, true, a.out_width - x);
-        }
 }
 
 template <class Arch>

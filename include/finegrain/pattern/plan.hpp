@@ -18,9 +18,12 @@
 // looping channel blocks x filter blocks; (3) copies the valid columns of the flat output to
 // NCHW, split over filters. Steps 1 and 3 are part of the timed work.
 // Grouped layouts (runs of 16 or 8 filters with identical kernel lists, as project(..., g)
-// produces) take the output-channel-vectorised kernels of group_kernels.hpp instead: run()
-// copies the image into a zero-bordered buffer (skipped for padding 0 on a dense view), then
-// tasks = row blocks x groups write the NCHW output directly.
+// produces) take the output-channel-vectorised kernels of group_kernels.hpp instead, with one
+// parallel_for per image: task = (band of output rows, range of groups), at most one per worker,
+// the split chosen at plan time from a cost model (rows when the input outweighs the weights,
+// groups otherwise); each task walks its band in blocks of rows whose input fits L2, copies the block's
+// input rows into its worker's zero-bordered slab (no copy for padding 0 on a dense view) and
+// runs its groups over them, writing the NCHW output directly.
 #pragma once
 
 #include <algorithm>
@@ -60,6 +63,7 @@ struct conv3x3_options {
     // lists in groups: 0 = auto (16, else 8, when the layout is grouped and the arch has the
     // kernel), 1 = never (tap-plane kernels above), 8 or 16 = that group width.
     index_t filter_group = 0;
+    index_t group_rows = 0;       // group kernels: output rows per block (0 = input rows fill ~256 KB)
 };
 
 template <class T>
@@ -105,8 +109,8 @@ public:
     /// Bytes the plan holds: re-laid weights and schedule, bias, input and output scratch.
     std::size_t bytes() const noexcept
     {
-        return (out_channel_.size() + kernel_tap_.size()) * sizeof(std::int32_t) + weights_.bytes() +
-               bias_.bytes() + input_.bytes() + output_.bytes();
+        return (out_channel_.size() + kernel_tap_.size() + kernel_tap_direct_.size()) * sizeof(std::int32_t) +
+               weights_.bytes() + bias_.bytes() + input_.bytes() + output_.bytes();
     }
 
     /// out = act(conv(in) + bias). Throws finegrain::error on a shape mismatch. One call at a
@@ -117,7 +121,7 @@ public:
         detail::require_tensor_dims(out, shape_.output_dims(), "output");
         for (index_t b = 0; b < shape_.batch; ++b) {
             if (group_) {
-                compute_groups(bordered_image(in, b), out, b);
+                run_groups(in, out, b);
                 continue;
             }
             fill_planes(in, b);
@@ -147,6 +151,7 @@ private:
         detail::require(opt.tile_rows == 0 || opt.tile_rows == 1, "options.tile_rows", opt.tile_rows, "must be 0 (auto) or 1 (off)");
         detail::require(opt.filter_group == 0 || opt.filter_group == 1 || opt.filter_group == 8 || opt.filter_group == 16,
                         "options.filter_group", opt.filter_group, "must be 0 (auto), 1 (off), 8 or 16");
+        detail::require(opt.group_rows >= 0, "options.group_rows", opt.group_rows, "must be >= 0");
     }
 
     // Do stored filters i and j keep the same (channel, pattern) list?
@@ -247,6 +252,7 @@ private:
         group_ = choose_filter_group(w, opt);
         if (group_) {
             nf_ = group_;
+            group_rows_ = opt.group_rows;
             name_ = "f32_conv3x3_pattern_group";
             if (act_ != activation::none) (name_ += "_") += to_string(act_);
             name_ += "_" + std::to_string(group_) + "x" + std::to_string(group_pixels(int(group_))) + "__" + simd::to_string(arch_);
@@ -296,16 +302,34 @@ private:
         row_stride_ = flat_vectors_ * lanes_;
     }
 
-    // Zero-bordered image: per channel (H + 2 pad_h) rows of W + 2 pad_w floats; tap (dy, dx)
-    // of output pixel (y, x) reads padded pixel (S_h*y + dy, S_w*x + dx).
+    // Zero-bordered image: per channel (H + 2 pad_h) padded rows of W + 2 pad_w floats; tap
+    // (dy, dx) of output pixel (y, x) reads padded pixel (S_h*y + dy, S_w*x + dx). Each worker
+    // owns a slab holding the padded rows of one block of group_rows_ output rows, S_h *
+    // (group_rows_ - 1) + 3 of them per channel (channel_stride_ apart; the kernel tap offsets
+    // use it); the direct path (padding 0, dense view) reads the whole image instead.
     void layout_bordered_geometry()
     {
+        const index_t oh = shape_.out_height(), sh = shape_.stride_h;
         pitch_ = shape_.in_width + 2 * shape_.pad_w;
         plane_rows_ = shape_.in_height + 2 * shape_.pad_h;
-        channel_stride_ = detail::checked_mul(plane_rows_, pitch_, "conv3x3_plan input");
-        input_floats_ = detail::checked_mul(shape_.in_channels, channel_stride_, "conv3x3_plan input");
-        detail::require(input_floats_ < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", input_floats_,
-                        "padded input must stay below 2^31 floats");
+        if (group_rows_ == 0) {
+            const index_t row_bytes =
+                detail::checked_mul(shape_.in_channels * sh, pitch_ * index_t(sizeof(float)), "conv3x3_plan input");
+            group_rows_ = std::max<index_t>(1, (index_t(256) << 10) / row_bytes);
+        }
+        group_rows_ = std::min(group_rows_, oh);
+        channel_stride_ = std::min(plane_rows_, sh * (group_rows_ - 1) + 3) * pitch_;
+        const index_t slab = detail::checked_mul(shape_.in_channels, channel_stride_, "conv3x3_plan input");
+        detail::require(slab < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", slab,
+                        "padded input rows must stay below 2^31 floats");
+        if (shape_.pad_h == 0 && shape_.pad_w == 0) {  // the direct path's offsets span the whole image
+            const index_t image = detail::checked_mul(shape_.in_channels, plane_rows_ * pitch_, "conv3x3_plan input");
+            detail::require(image < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", image,
+                            "input must stay below 2^31 floats");
+        }
+        slab_floats_ = (slab + 15) / 16 * 16;  // 64-byte aligned slabs
+        const index_t workers = static_cast<index_t>(concurrency_of(pool_));
+        input_floats_ = detail::checked_mul(slab_floats_, workers, "conv3x3_plan input");
     }
 
     void build_blocks(const packed_weights& w, const conv3x3_options& opt)
@@ -447,57 +471,129 @@ private:
         ranges_ = ranges;
     }
 
-    // Group kernels: tasks = row blocks x groups, row-block major so that consecutive tasks
-    // share the block's input rows (about 256 KB of them, in L2).
+    // Group kernels: tasks = bands of output rows x ranges of groups, at most one per worker.
+    // The split (R bands x Q ranges, R * Q <= workers) minimises the estimated time of the
+    // slowest task: compute ~ rows x out_width x (taps + 12 fixed) per group, plus the copy of
+    // its input rows (~1/4 per float) and its groups' weights read once per row block (~1/10 per
+    // float), so bands win when the input outweighs the weights and ranges when the weights do.
+    // Ranges balance the groups' kernel counts. Also the direct-path tap offsets (padding 0).
     void plan_group_tasks()
     {
-        const index_t oh = shape_.out_height();
-        const index_t row_bytes = shape_.in_channels * shape_.stride_h * pitch_ * index_t(sizeof(float));
-        group_rows_ = std::max<index_t>(1, std::min(oh, (index_t(256) << 10) / std::max<index_t>(1, row_bytes)));
-        row_blocks_ = (oh + group_rows_ - 1) / group_rows_;
+        const index_t oh = shape_.out_height(), ow = shape_.out_width(), sh = shape_.stride_h, ci = shape_.in_channels;
+        const index_t workers = static_cast<index_t>(concurrency_of(pool_));
+        std::vector<double> cost(std::size_t(blocks_) + 1, 0.0);  // per pixel, prefix sums over the groups
+        for (index_t b = 0; b < blocks_; ++b) {
+            const index_t kernels = seg_kernel_[std::size_t(b) + 1] - seg_kernel_[std::size_t(b)];
+            cost[std::size_t(b) + 1] = cost[std::size_t(b)] + double(kernels * k_) + 12.0;
+        }
+        // Weight floats of an average group.
+        const double weight_floats =
+            double(kernel_tap_.size()) * double(group_) / double(std::max<index_t>(1, blocks_));
+        auto ranges_of = [&](index_t q) {  // group boundaries of q ranges balanced by cost
+            std::vector<index_t> begin(std::size_t(q) + 1, blocks_);
+            begin[0] = 0;
+            for (index_t r = 1, b = 0; r < q; ++r) {
+                while (b < blocks_ && cost[std::size_t(b)] < cost[std::size_t(blocks_)] * double(r) / double(q)) ++b;
+                begin[std::size_t(r)] = std::max(b, begin[std::size_t(r) - 1]);
+            }
+            return begin;
+        };
+        double best = -1;
+        for (index_t r = 1; r <= std::min(oh, workers); ++r) {
+            const index_t q = std::min(blocks_, std::max<index_t>(1, workers / r));
+            const std::vector<index_t> begin = ranges_of(q);
+            const index_t rows = (oh + r - 1) / r, blocks = (rows + group_rows_ - 1) / group_rows_;
+            const index_t in_rows = std::min(plane_rows_, sh * (rows - 1) + 3 + (blocks - 1) * (3 - sh));
+            double slowest = 0;
+            for (index_t i = 0; i < q; ++i) {
+                const index_t g0 = begin[std::size_t(i)], g1 = begin[std::size_t(i) + 1];
+                const double t = double(rows * ow) * (cost[std::size_t(g1)] - cost[std::size_t(g0)]) +
+                                 0.25 * double(in_rows * pitch_ * ci) +
+                                 0.1 * double(blocks) * weight_floats * double(g1 - g0);
+                slowest = std::max(slowest, t);
+            }
+            if (best < 0 || slowest < best) {
+                best = slowest;
+                group_band_.assign(std::size_t(r) + 1, 0);
+                for (index_t i = 0; i <= r; ++i) group_band_[std::size_t(i)] = oh * i / r;
+                group_range_ = begin;
+            }
+        }
+        if (shape_.pad_h == 0 && shape_.pad_w == 0) {  // taps into the whole image (plane_rows_ rows per channel)
+            kernel_tap_direct_.resize(kernel_tap_.size());
+            for (std::size_t j = 0; j < kernel_tap_.size(); ++j) {
+                const index_t channel = kernel_tap_[j] / channel_stride_, tap = kernel_tap_[j] % channel_stride_;
+                kernel_tap_direct_[j] = static_cast<std::int32_t>(channel * plane_rows_ * pitch_ + tap);
+            }
+        }
     }
 
-    // Image b as the group kernels read it: the view itself for padding 0 on a dense view,
-    // else a copy into the zero-bordered buffer (whose border is never written).
-    const float* bordered_image(const tensor4_view<const float>& in, index_t b) const
+    // Padded rows [r0, r1) of image b into a worker's slab: rows outside the image zeroed, the
+    // border columns never written (zero since allocation).
+    void copy_rows(const tensor4_view<const float>& in, index_t b, index_t r0, index_t r1, float* slab) const
     {
         const index_t h = shape_.in_height, wd = shape_.in_width, ph = shape_.pad_h, pw = shape_.pad_w;
-        if (ph == 0 && pw == 0 && in.stride_h() == wd && in.stride_c() == h * wd) return in.plane(b, 0);
-        float* image = input_.data();
-        parallel_for(pool_, static_cast<std::size_t>(shape_.in_channels), [&](std::size_t ch, std::size_t) {
-            const float* src = in.plane(b, static_cast<index_t>(ch));
-            float* dst = image + static_cast<index_t>(ch) * channel_stride_ + ph * pitch_ + pw;
-            for (index_t iy = 0; iy < h; ++iy)
-                std::memcpy(dst + iy * pitch_, src + iy * in.stride_h(), sizeof(float) * static_cast<std::size_t>(wd));
-        });
-        return image;
+        for (index_t ch = 0; ch < shape_.in_channels; ++ch) {
+            const float* src = in.plane(b, ch);
+            float* dst = slab + ch * channel_stride_;
+            for (index_t r = r0; r < r1; ++r, dst += pitch_) {
+                const index_t iy = r - ph;
+                if (iy >= 0 && iy < h)
+                    std::memcpy(dst + pw, src + iy * in.stride_h(), sizeof(float) * static_cast<std::size_t>(wd));
+                else
+                    std::memset(dst, 0, sizeof(float) * static_cast<std::size_t>(pitch_));
+            }
+        }
     }
 
-    void compute_groups(const float* image, const tensor4_view<float>& out, index_t b) const
+    // One image on the group kernels: one parallel_for, each task copies (or, padding 0 on a
+    // dense view, reads in place) the input rows of each row block of its band and runs its
+    // range of groups over them.
+    void run_groups(const tensor4_view<const float>& in, const tensor4_view<float>& out, index_t b) const
     {
+        const index_t h = shape_.in_height, wd = shape_.in_width, sh = shape_.stride_h;
+        const bool direct = shape_.pad_h == 0 && shape_.pad_w == 0 && in.stride_h() == wd && in.stride_c() == h * wd;
         const clamp_bounds cb = bounds_of(act_);
-        const index_t oh = shape_.out_height();
-        parallel_for(pool_, static_cast<std::size_t>(row_blocks_ * blocks_), [&](std::size_t task, std::size_t) {
-            const index_t block = static_cast<index_t>(task) % blocks_, rows = static_cast<index_t>(task) / blocks_;
+        const index_t ranges = static_cast<index_t>(group_range_.size()) - 1;
+        const index_t tasks = (static_cast<index_t>(group_band_.size()) - 1) * ranges;
+        parallel_for(pool_, static_cast<std::size_t>(tasks), [&](std::size_t task, std::size_t worker) {
+            const index_t band = static_cast<index_t>(task) / ranges, range = static_cast<index_t>(task) % ranges;
+            const index_t y_begin = group_band_[std::size_t(band)], y_end = group_band_[std::size_t(band) + 1];
+            // Row blocks of at most group_rows_ rows, evened out over the band.
+            const index_t blocks = (y_end - y_begin + group_rows_ - 1) / group_rows_;
+            const index_t step = (y_end - y_begin + blocks - 1) / std::max<index_t>(1, blocks);
+            float* slab = input_.data() + static_cast<index_t>(worker) * slab_floats_;
             conv3x3_group_args a;
-            a.input = image;
             a.row_pitch = pitch_;
-            a.stride_h = shape_.stride_h;
-            a.output = out.plane(b, 0);
+            a.stride_h = sh;
             a.out_plane = out.stride_c();
             a.out_row = out.stride_h();
             a.out_width = shape_.out_width();
-            a.y_begin = rows * group_rows_;
-            a.y_end = std::min(oh, a.y_begin + group_rows_);
-            a.out_channels = out_channel_.data() + block * group_;
-            a.kernels = seg_kernel_[std::size_t(block) + 1] - seg_kernel_[std::size_t(block)];
-            a.tap_offsets = kernel_tap_.data() + seg_kernel_[std::size_t(block)] * k_;
-            a.weights = weights_.data() + seg_kernel_[std::size_t(block)] * k_ * group_;
+            a.y_begin = 0;
             a.k = k_;
-            a.bias = bias_.data() + block * group_;
             a.lo = cb.lo;
             a.hi = cb.hi;
-            group_fn_(a);
+            const std::int32_t* taps = direct ? kernel_tap_direct_.data() : kernel_tap_.data();
+            for (index_t y0 = y_begin; y0 < y_end; y0 += step) {
+                const index_t y1 = std::min(y_end, y0 + step);
+                if (direct) {
+                    a.input = in.plane(b, 0) + sh * y0 * wd;
+                } else {
+                    copy_rows(in, b, sh * y0, sh * (y1 - 1) + 3, slab);
+                    a.input = slab;
+                }
+                a.output = out.plane(b, 0) + y0 * out.stride_h();
+                a.y_end = y1 - y0;
+                for (index_t g = group_range_[std::size_t(range)]; g < group_range_[std::size_t(range) + 1]; ++g) {
+                    const index_t first = seg_kernel_[std::size_t(g)];
+                    a.out_channels = out_channel_.data() + g * group_;
+                    a.kernels = seg_kernel_[std::size_t(g) + 1] - first;
+                    a.tap_offsets = taps + first * k_;
+                    a.weights = weights_.data() + first * k_ * group_;
+                    a.bias = bias_.data() + g * group_;
+                    group_fn_(a);
+                }
+            }
         });
     }
 
@@ -583,7 +679,9 @@ private:
     conv3x3_tile_fn tile_ = nullptr;
     conv3x3_group_fn (*group_select_)(int, int, int) noexcept = nullptr;
     conv3x3_group_fn group_fn_ = nullptr;
-    index_t group_ = 0, group_rows_ = 1, row_blocks_ = 1;
+    index_t group_ = 0, group_rows_ = 0, slab_floats_ = 0;
+    std::vector<index_t> group_band_, group_range_;  // group kernels: task = output-row band x range of groups
+    std::vector<std::int32_t> kernel_tap_direct_;    // group kernels, padding 0: kernel_tap_ into the whole image
     int k_ = 4;
     index_t lanes_ = 1, nf_ = 1, v_ = 1, r_ = 0, cb_ = 1, tv_ = 1;  // r_: rows of a row tile, 0 = flat tiles
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
