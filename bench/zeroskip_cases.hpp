@@ -118,14 +118,6 @@ inline std::vector<float> relu_input(std::size_t n, double zeros, bool clustered
     return v;
 }
 
-inline double median_of(std::vector<double> v)
-{
-    if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-    std::sort(v.begin(), v.end());
-    const std::size_t h = v.size() / 2;
-    return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
 struct candidate {
     std::string name;
     bool dense = false;  // a baseline: the fastest dense candidate of each round is the reference
@@ -208,7 +200,7 @@ inline double ratio_vs_dense(const std::vector<candidate>& cs, const candidate& 
             if (d.dense) best = std::min(best, d.seconds[k]);
         r.push_back(best / c.seconds[k]);
     }
-    return median_of(r);
+    return median(r);
 }
 
 /// Median over rounds of (a's time / b's time).
@@ -216,7 +208,7 @@ inline double ratio(const candidate& a, const candidate& b)
 {
     std::vector<double> r;
     for (std::size_t k = 0; k < a.seconds.size(); ++k) r.push_back(a.seconds[k] / b.seconds[k]);
-    return median_of(r);
+    return median(r);
 }
 
 /// Counters (ms_<name>, x_<name> vs the fastest dense) and a one-line-per-candidate summary.
@@ -226,7 +218,7 @@ inline void report(benchmark::State& state, const std::string& title, const std:
     std::printf("## %s\n", title.c_str());
     double fastest_dense = std::numeric_limits<double>::infinity();
     for (const auto& c : cs) {
-        const double ms = 1e3 * median_of(c.seconds);
+        const double ms = 1e3 * median(c.seconds);
         if (c.dense) fastest_dense = std::min(fastest_dense, ms);
         state.counters["ms_" + c.name] = ms;
         const double x = ratio_vs_dense(cs, c);
