@@ -6,9 +6,12 @@
 //                                              OpenBLAS (96 MB written before every call).
 //   polarized/f32/conv/<layer>/<order>/t<T>/warm  fp32 conv through im2col, both unroll orders,
 //                                              vs ours im2col+GEMM and oneDNN direct conv.
-//   polarized/int/fc7/b<B>/t<T>/<cache>        uint8 inputs: B = 8-bit magnitudes with per-fragment
+//   polarized/int/fc7/b<B>/t<T>/<cache>        uint8 inputs: 8-bit magnitudes with per-fragment
 //                                              signs at m = 4..128 vs dense int8 weights on the same
 //                                              engine (int16 products), batch 1 (cold, warm), 16, 64.
+//   polarized/int/fc7_mag7/b<B>/t<T>/<cache>   the same with 7-bit magnitudes (sign + 7 bits: the
+//                                              information of the dense int8 weights, which the plan
+//                                              stores sign-folded as int8).
 //   polarized/partial_sums/128x128/m<m>        one crossbar's ADC view, uint16 inputs, 8-bit magnitudes.
 //   smoke/polarized/...                        tiny versions (CI).
 #include <cstdint>
@@ -114,7 +117,7 @@ void f32_conv(benchmark::State& state, const conv2d_shape& s, polarized::unroll_
            cs, [&](const candidate& c) { return c.name == "polarized" ? "vs ours: " + std::to_string(ratio(cs[0], c)) : ""; });
 }
 
-void int_fc(benchmark::State& state, index_t n, index_t k, index_t b, int threads, cache_state cache, int rounds)
+void int_fc(benchmark::State& state, index_t n, index_t k, index_t b, int threads, cache_state cache, int rounds, int bits)
 {
     auto pool = make_pool(threads);
     const buffer w = random_buffer(n * k, 5);
@@ -144,14 +147,15 @@ void int_fc(benchmark::State& state, index_t n, index_t k, index_t b, int thread
 #endif
     std::vector<std::unique_ptr<polarized::int_gemm_plan<std::uint8_t>>> plans;
     for (index_t m : {4, 8, 16, 32, 128}) {
-        const auto q = polarized::quantize<std::uint8_t>(polarized_weights(w.data(), n, k, m), 8, polarized::scale_mode::per_output);
+        const auto q = polarized::quantize<std::uint8_t>(polarized_weights(w.data(), n, k, m), bits, polarized::scale_mode::per_output);
         plans.push_back(std::make_unique<polarized::int_gemm_plan<std::uint8_t>>(q, b, pool.get()));
         auto* p = plans.back().get();
         cs.push_back({"polarized_u8_m" + std::to_string(m), false, [&, p] { p->run_unchecked(x.data(), b, y.data(), b); }, {}});
     }
     for (auto _ : state) round_robin(cs, rounds, cache, 3);
     report(state, "int fc " + std::to_string(n) + "x" + std::to_string(k) + " b" + std::to_string(b) + " t" +
-                      std::to_string(threads) + " " + to_string(cache) + " uint8 x 8-bit -> int32 " + plans[1]->kernel_name(),
+                      std::to_string(threads) + " " + to_string(cache) + " uint8 x " + std::to_string(bits) + "-bit -> int32 " +
+                      plans[0]->kernel_name() + " (m4) " + plans[1]->kernel_name() + " (m8)",
            cs);
 }
 
@@ -193,16 +197,19 @@ void register_all()
                                          [=](benchmark::State& s) { f32_conv(s, conv2d_shape::square(1, 256, 256, 56, 3, 1, 1), order, m, t, 5); })
                 ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
         }
-        benchmark::RegisterBenchmark(("polarized/int/fc7/b1" + ts + "/cold").c_str(),
-                                     [=](benchmark::State& s) { int_fc(s, 4096, 4096, 1, t, cache_state::cold, 11); })
-            ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark(("polarized/int/fc7/b1" + ts + "/warm").c_str(),
-                                     [=](benchmark::State& s) { int_fc(s, 4096, 4096, 1, t, cache_state::warm, 11); })
-            ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
-        for (index_t b : {16, 64})
-            benchmark::RegisterBenchmark(("polarized/int/fc7/b" + std::to_string(b) + ts + "/warm").c_str(),
-                                         [=](benchmark::State& s) { int_fc(s, 4096, 4096, b, t, cache_state::warm, 7); })
+        for (int bits : {8, 7}) {
+            const std::string fc = bits == 8 ? "polarized/int/fc7/b" : "polarized/int/fc7_mag7/b";
+            benchmark::RegisterBenchmark((fc + "1" + ts + "/cold").c_str(),
+                                         [=](benchmark::State& s) { int_fc(s, 4096, 4096, 1, t, cache_state::cold, 11, bits); })
                 ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+            benchmark::RegisterBenchmark((fc + "1" + ts + "/warm").c_str(),
+                                         [=](benchmark::State& s) { int_fc(s, 4096, 4096, 1, t, cache_state::warm, 11, bits); })
+                ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+            for (index_t b : {16, 64})
+                benchmark::RegisterBenchmark((fc + std::to_string(b) + ts + "/warm").c_str(),
+                                             [=](benchmark::State& s) { int_fc(s, 4096, 4096, b, t, cache_state::warm, 7, bits); })
+                    ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        }
     }
     for (index_t m : {8, 128})
         benchmark::RegisterBenchmark(("polarized/partial_sums/128x128/m" + std::to_string(m)).c_str(),
@@ -211,7 +218,7 @@ void register_all()
     benchmark::RegisterBenchmark("smoke/polarized/f32/fc/cold", [](benchmark::State& s) { f32_fc(s, 64, 200, 1, 2); })
         ->Iterations(1)->UseManualTime();
     benchmark::RegisterBenchmark("smoke/polarized/int/fc/warm",
-                                 [](benchmark::State& s) { int_fc(s, 64, 200, 2, 1, cache_state::warm, 2); })
+                                 [](benchmark::State& s) { int_fc(s, 64, 200, 2, 1, cache_state::warm, 2, 8); })
         ->Iterations(1)->UseManualTime();
 }
 

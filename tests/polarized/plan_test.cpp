@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "finegrain/polarized/plan.hpp"
@@ -116,11 +117,16 @@ TEST_CASE("polarized integer gemm (batch 1..64) and conv plans are exact on ever
                     polarized::int_gemm_plan<X> plan(q, b);
                     plan.run(matrix_view<const X>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
                     INFO(plan.kernel_name());
+                    // B <= 7: sign-folded int8 weights on the dense kernel; B >= 8: magnitudes + signs.
+                    CHECK((std::string(plan.kernel_name()).find("_polarized_folded_s8_") != std::string::npos) == (q.bits() <= 7));
                     for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
                 };
-                check(q8, x8);
-                check(q16, x8);
-                check(quantized<std::uint8_t>(pm, 6), x16);
+                check(q8, x8);                                 // pairs, signs
+                check(q16, x8);                                // wide, signs
+                check(q8, x16);                                // wide (uint16 inputs), signs
+                check(quantized<std::uint8_t>(pm, 7), x8);     // folded: pairs
+                check(quantized<std::uint16_t>(pm, 5), x8);    // folded from 16-bit magnitudes
+                check(quantized<std::uint8_t>(pm, 6), x16);    // folded: wide (uint16 inputs)
             }
         for (unroll_order order : {unroll_order::channel_major, unroll_order::position_major}) {
             CAPTURE(to_string(order));
@@ -199,10 +205,68 @@ TEST_CASE("polarized integer gemm: groups spanning two fragments, every sign mix
                         };
                         check(quantized<std::uint8_t>(pm, 8), x8);    // pairs (int16 products)
                         check(quantized<std::uint16_t>(pm, 12), x8);  // wide
-                        check(quantized<std::uint8_t>(pm, 6), x16);   // wide, uint16 inputs
+                        check(quantized<std::uint8_t>(pm, 8), x16);   // wide, uint16 inputs
+                        check(quantized<std::uint8_t>(pm, 7), x8);    // sign-folded int8: pairs
+                        check(quantized<std::uint8_t>(pm, 7), x16);   // sign-folded int8: wide
                     }
             }
     });
+}
+
+TEST_CASE("polarized integer gemm overflow edges: folded (B = 7) and magnitude + sign (B = 8) paths, every arch")
+{
+    // K = 4096 inputs of 255 times magnitudes 2^B - 1 at m = 4; output 2 all negative, output 5 all
+    // positive, the others mixed. B = 7 runs the sign-folded int8 weights, B = 8 magnitudes + signs.
+    const index_t n = 70, k = 4096, m = 4;
+    auto matrix = [&](int bits) {
+        std::vector<std::uint8_t> mags(std::size_t(n * k), std::uint8_t((1u << bits) - 1u)), neg(std::size_t(n * (k / m)));
+        for (std::size_t i = 0; i < neg.size(); ++i)
+            neg[i] = (i / std::size_t(k / m) == 2 || (i / std::size_t(k / m) != 5 && i % 3 == 0)) ? 1 : 0;
+        const float one = 1.0f;
+        return polarized_matrix<std::uint8_t>(n, conv_geometry::fully_connected(k), m, unroll_order::channel_major, bits,
+                                              mags.data(), neg.data(), scale_mode::per_layer, &one);
+    };
+    fgtest::for_each_runnable_arch([&](auto) {
+        for (int bits : {7, 8})
+            for (index_t b : {1, 3}) {
+                CAPTURE(bits);
+                CAPTURE(b);
+                const auto q = matrix(bits);
+                const std::int64_t wmax = (std::int64_t(1) << bits) - 1;
+                const std::vector<std::uint8_t> x(std::size_t(k * b), 255);
+                std::vector<std::int64_t> want(std::size_t(n * b));
+                std::vector<std::int32_t> got(want.size());
+                ref::polarized_gemm_int(q, matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int64_t>(want.data(), n, b));
+                REQUIRE(want[std::size_t(2 * b)] == -std::int64_t(k) * 255 * wmax);
+                REQUIRE(want[std::size_t(5 * b)] == std::int64_t(k) * 255 * wmax);
+                polarized::int_gemm_plan<std::uint8_t> plan(q, b);
+                INFO(plan.kernel_name());
+                CHECK((std::string(plan.kernel_name()).find("_folded_s8_") != std::string::npos) == (bits == 7));
+                plan.run(matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+                for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+                zeroskip::int_gemm_plan<std::uint8_t> skipping(q, b);
+                skipping.run(matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+                for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+            }
+        // uint16 inputs x folded 7-bit weights: K = 258 of 65535 * 127 fits int32 (exact), 259 does not.
+        const auto q258 = quantize<std::uint8_t>(fgtest::random_polarized(3, 258, 4, 9), 7, scale_mode::per_layer);
+        const auto x16 = fgtest::relu_like<std::uint16_t>(258, 0.0, 10, 65535);
+        const std::vector<std::uint16_t> xmax(258, 65535);
+        std::vector<std::int64_t> want(3);
+        std::vector<std::int32_t> got(3);
+        polarized::int_gemm_plan<std::uint16_t> plan(q258, 1);
+        CHECK(std::string(plan.kernel_name()).find("_folded_s8_") != std::string::npos);
+        for (const auto* x : {&x16, &xmax}) {
+            ref::polarized_gemm_int(q258, matrix_view<const std::uint16_t>(x->data(), 258, 1), matrix_view<std::int64_t>(want.data(), 3, 1));
+            plan.run(matrix_view<const std::uint16_t>(x->data(), 258, 1), matrix_view<std::int32_t>(got.data(), 3, 1));
+            for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+        }
+        // Bad input still names the argument on the folded path.
+        CHECK_THROWS_WITH_AS(plan.run(matrix_view<const std::uint16_t>(xmax.data(), 257, 1), matrix_view<std::int32_t>(got.data(), 3, 1)),
+                             doctest::Contains("x.rows = 257"), finegrain::error);
+    });
+    const auto q259 = quantize<std::uint8_t>(fgtest::random_polarized(3, 259, 4, 9), 7, scale_mode::per_layer);
+    CHECK_THROWS_WITH_AS(polarized::int_gemm_plan<std::uint16_t>(q259, 1), doctest::Contains("weights.cols = 259"), finegrain::error);
 }
 
 TEST_CASE("polarized partial sums: what the ADCs see, every fragment size, every arch")

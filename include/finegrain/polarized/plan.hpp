@@ -8,6 +8,8 @@
 //                                      from splitting magnitude and sign on a CPU).
 //   polarized::conv2d_plan<float>      the same for a conv layer (weights rolled back to OIHW).
 //   polarized::int_gemm_plan<X>        exact int32 y = W x, uint8/uint16 inputs, batch 1..64:
+//                                      B <= 7: sign-folded int8 weights on the dense int8 kernel
+//                                      (the fastest exact form on a CPU: no sign step); B >= 8:
 //                                      input-major magnitudes, each group of rows summed in int32
 //                                      and its fragment's sign applied to the sum (rows_kernels).
 //   polarized::int_conv2d_plan<X>      integer conv: im2col in the matrix's unroll order, then

@@ -6,8 +6,11 @@
 //   plan.run(x /* K x batch uint8 */, y /* N x batch int32 */);
 //
 // Weights: dense int8 (N x K, rows = outputs), or polarized B-bit magnitudes
-// (polarized_matrix<std::uint8_t / std::uint16_t>) whose fragment sign is applied to each
-// group's int32 sum (a group spans at most two fragments, each part with its own sign). uint8 inputs with 8-bit weights take
+// (polarized_matrix<std::uint8_t / std::uint16_t>). B <= 7: sign * magnitude fits int8, so the
+// plan stores the sign-folded weights as dense int8 and runs the dense int8 kernel (kernel name
+// "..._polarized_folded_s8_..."; the same bytes, no sign step; exact). B >= 8: magnitudes, and
+// each fragment's sign is applied to each group's int32 sum (a group spans at most two
+// fragments, each part with its own sign). uint8 inputs with 8-bit weights take
 // int16 products (madd); uint16 inputs or 16-bit magnitudes take int32 products. Results are
 // bit-exact: the plan rejects shapes whose worst case K * max(x) * max|w| exceeds int32.
 // The same engine, run with every row and without signs, gives the per-fragment partial sums
@@ -51,21 +54,32 @@ public:
         finish_layout();
     }
 
+    /// Polarized magnitudes of at most this many bits are folded with their signs into int8.
+    static constexpr int folded_bits_max = 7;
+
     template <class U>
     int_engine(const polarized::polarized_matrix<U>& w, index_t batch, const gemm_options& opt, int_mode mode)
     {
         constexpr bool wide_w = std::is_same<U, std::uint16_t>::value;
-        init(w.outputs(), w.inputs(), w.fragment(), w.bits(), double((std::uint32_t(1) << w.bits()) - 1u), batch, opt,
-             mode, wide_w ? kind::u16 : kind::u8,
-             mode == int_mode::gemm ? (opt.skip_zeros ? "gemm_zeroskip_polarized" : "gemm_polarized") : "partial_sums");
+        const bool folded = mode == int_mode::gemm && w.bits() <= folded_bits_max;
+        const std::string op = mode == int_mode::partial_sums ? "partial_sums"
+                               : std::string(opt.skip_zeros ? "gemm_zeroskip_polarized" : "gemm_polarized") + (folded ? "_folded_s8" : "");
+        // Folded weights carry no fragments: groups run 8 rows across fragment boundaries, as dense.
+        init(w.outputs(), w.inputs(), folded ? 0 : w.fragment(), w.bits(), double((std::uint32_t(1) << w.bits()) - 1u),
+             batch, opt, mode, folded ? kind::s8 : wide_w ? kind::u16 : kind::u8, op.c_str());
+        const index_t m = w.fragment();
         for (index_t o = 0; o < n_; ++o)
             for (index_t k = 0; k < k_; ++k) {
-                if constexpr (wide_w)
+                if (folded) {  // |w| <= 127: sign * magnitude is an int8, the dense kernel's weights
+                    const int v = static_cast<int>(w.magnitude(o, k));
+                    w8_[k * ldw_ + o] = static_cast<std::uint8_t>(static_cast<std::int8_t>(w.negative(o, k / m) ? -v : v));
+                } else if constexpr (wide_w) {
                     w16_[k * ldw_ + o] = w.magnitude(o, k);
-                else
+                } else {
                     w8_[k * ldw_ + o] = w.magnitude(o, k);
+                }
             }
-        if (mode == int_mode::gemm) {
+        if (mode == int_mode::gemm && !folded) {
             signs_ = aligned_buffer<std::uint64_t>(finegrain::detail::checked_mul(frags_, ld_, "signs") / 64);
             for (index_t f = 0; f < frags_; ++f)
                 for (index_t o = 0; o < n_; ++o)
