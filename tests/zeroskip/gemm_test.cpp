@@ -102,11 +102,12 @@ void int_battery(std::uint32_t& seed)
                         });
                     });
                     for (index_t m : {1, 3, 8, 40}) {
-                        const int bits8 = sizeof(X) == 1 ? 8 : 4;
-                        const auto q8 = random_int_polarized<std::uint8_t>(n, k, m, bits8, seed);
+                        const auto q8 = random_int_polarized<std::uint8_t>(n, k, m, 8, seed);  // magnitudes + signs
+                        const auto q7 = random_int_polarized<std::uint8_t>(n, k, m, sizeof(X) == 1 ? 7 : 4, seed + 2);  // sign-folded int8
                         const auto q16 = random_int_polarized<std::uint16_t>(n, k, m, sizeof(X) == 1 ? 12 : 4, seed + 1);
                         check_int<X>(n, k, b, z, m != 3, seed++, [&](auto&& go) {
                             go(q8, [&](auto xv, auto yv) { ref::polarized_gemm_int(q8, xv, yv); });
+                            go(q7, [&](auto xv, auto yv) { ref::polarized_gemm_int(q7, xv, yv); });
                             go(q16, [&](auto xv, auto yv) { ref::polarized_gemm_int(q16, xv, yv); });
                         });
                     }
@@ -175,6 +176,29 @@ TEST_CASE("zeroskip integer gemm plan is exact on every arch")
         std::uint32_t seed = 7;
         SUBCASE("uint8 inputs") { int_battery<std::uint8_t>(seed); }
         SUBCASE("uint16 inputs") { int_battery<std::uint16_t>(seed); }
+        SUBCASE("uint8 batch-1 non-zero listing: non-zeros in every lane and in the tail, odd counts padded")
+        {
+            for (index_t k : {1, 15, 16, 17, 31, 32, 33, 64, 67, 100}) {
+                CAPTURE(k);
+                std::vector<std::uint8_t> x(static_cast<std::size_t>(k));
+                index_t nonzeros = 0;
+                for (index_t i = 0; i < k; ++i) {
+                    x[std::size_t(i)] = static_cast<std::uint8_t>(i % 3 == 0 || i % 5 == 1 ? 0 : i == 2 ? 255 : 1 + i % 7);
+                    nonzeros += x[std::size_t(i)] != 0;
+                }
+                std::vector<std::int8_t> w8(std::size_t(9 * k));
+                std::mt19937 rng(static_cast<std::uint32_t>(k));
+                for (auto& v : w8) v = static_cast<std::int8_t>(int(rng() % 256) - 128);
+                std::vector<std::int64_t> want(9);
+                std::vector<std::int32_t> got(9, -9);
+                ref::gemm_int(matrix_view<const std::int8_t>(w8.data(), 9, k), matrix_view<const std::uint8_t>(x.data(), k, 1),
+                              matrix_view<std::int64_t>(want.data(), 9, 1));
+                zeroskip::int_gemm_plan<std::uint8_t> plan(matrix_view<const std::int8_t>(w8.data(), 9, k), 1);
+                plan.run(x.data(), got.data());
+                CHECK(plan.rows_run() == nonzeros + nonzeros % 2);  // pairs: one x = 0 entry pads an odd list
+                for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+            }
+        }
     });
 }
 

@@ -27,6 +27,8 @@
 //                       len[f] = bit length of the fragment's OR, zeros[f] = 16 - popcount(OR)
 //   nonzero_lanes(p)    x86 only: bit j set where float p[j] != 0 (j < lanes_of<float, Arch>();
 //                       NaN counts as non-zero, -0 as zero, as the scalar compare)
+//   nonzero_bytes(p)    x86 only: bit j set where uint8 p[j] != 0, j < nonzero_bytes_width<Arch>()
+//                       (16 on sse4_2, 32 on avx2 and avx512)
 // Loads read exactly the bytes of their lanes (no over-read).
 #pragma once
 
@@ -133,12 +135,24 @@ FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
 {
     return static_cast<std::uint32_t>(_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(p), _mm_setzero_ps())));
 }
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_bytes(const std::uint8_t* p) noexcept
+{
+    const __m128i zero = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_setzero_si128());
+    return ~static_cast<std::uint32_t>(_mm_movemask_epi8(zero)) & 0xffffu;
+}
 
 // ---- avx2 -------------------------------------------------------------------------------------
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
 {
     return static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p), _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_bytes(const std::uint8_t* p) noexcept
+{
+    const __m256i zero = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), _mm256_setzero_si256());
+    return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(zero));
 }
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
@@ -273,6 +287,12 @@ FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
     return static_cast<std::uint32_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(p), _mm512_setzero_ps(), _CMP_NEQ_UQ));
 }
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_bytes(const std::uint8_t* p) noexcept
+{
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return static_cast<std::uint32_t>(_mm256_test_epi8_mask(v, v));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
 {
     return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -326,7 +346,16 @@ template <int Words, class Arch, if_arch<Arch, arch_id::avx2> = 0>
 void bit_stats_u16_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept;
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 std::uint32_t nonzero_lanes(const float* p) noexcept;
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+std::uint32_t nonzero_bytes(const std::uint8_t* p) noexcept;
 #endif  // FINEGRAIN_X86_64
+
+/// Bytes tested by one nonzero_bytes call.
+template <class Arch>
+constexpr index_t nonzero_bytes_width() noexcept
+{
+    return Arch::id == arch_id::sse4_2 ? 16 : 32;
+}
 
 #if FINEGRAIN_AARCH64
 // ---- neon64 -----------------------------------------------------------------------------------

@@ -111,7 +111,13 @@ public:
         FINEGRAIN_ASSERT(nb <= batch_);
         // Signed groups may span two fragments (one sign mask per part): at m = 4 a group still runs
         // 8 rows per accumulator load/store.
-        lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ldy_ : 0, ld_, pairs_, !sums && !signs_.empty());
+        bool listed = false;  // uint8, batch 1, no fragments (dense or folded weights): SIMD listing
+        if constexpr (std::is_same<X, std::uint8_t>::value)
+            if (nb == 1 && skip_ && frag_ == 0 && ldx == 1) {
+                lists_.group_listed(nonzero_(x, k_, lists_.rows.data(), lists_.values.data()), pairs_);
+                listed = true;
+            }
+        if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ldy_ : 0, ld_, pairs_, !sums && !signs_.empty());
         if (pairs_) lists_.pack_pairs(nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
@@ -173,6 +179,7 @@ private:
             using K = rows_kernels<A>;
             lanes = static_cast<index_t>(simd::lanes_of<std::int32_t, A>());
             pack_pairs_ = &K::pack_pairs;
+            nonzero_ = &K::nonzero;
             if (pairs_) {
                 s8_ = &K::pairs;
                 u8_ = &K::pairs;
@@ -236,6 +243,7 @@ private:
     void (*u8_)(const int_rows_args<std::uint8_t>&) noexcept = nullptr;
     void (*u16_)(const int_rows_args<std::uint16_t>&) noexcept = nullptr;
     void (*pack_pairs_)(index_t, index_t, const std::uint8_t*, std::uint8_t*, index_t) noexcept = nullptr;
+    index_t (*nonzero_)(const std::uint8_t*, index_t, std::int32_t*, std::int32_t*) noexcept = nullptr;  // uint8 inputs
     column_split split_;
     aligned_buffer<std::uint8_t> w8_;
     aligned_buffer<std::uint16_t> w16_;

@@ -9,8 +9,8 @@
 //      off), with its values for all samples; groups of <= max_group entries. With fragments, a
 //      group holds entries of one fragment, or (span_two: signed gemm, not partial sums) of two
 //      consecutive fragments, split at entry `split` (pairs: each fragment's part padded to an
-//      even count with x = 0); fp32 batch 1 without fragments lists the non-zeros with
-//      rows_kernels::nonzero (a lane mask per vector) and cuts the list with group_listed;
+//      even count with x = 0); fp32 and uint8 batch 1 without fragments list the non-zeros with
+//      rows_kernels::nonzero (a lane mask per vector) and cut the list with group_listed;
 //   2. the columns are split in col_step multiples over the workers; each zeroes its slice of
 //      the accumulators and runs the kernel over all groups (batch > 1: in column tiles that
 //      keep the batch x tile accumulators in L1); fp32 at batch 1 with several workers splits
@@ -201,9 +201,15 @@ struct row_lists {
         close(0);
     }
 
-    /// Groups for `count` entries already listed in rows/values (no fragments): max_group each.
-    void group_listed(index_t count)
+    /// Groups for `count` entries already listed in rows/values (no fragments): max_group each;
+    /// `even` pads the list to an even count (x = 0), so every group holds whole pairs.
+    void group_listed(index_t count, bool even = false)
     {
+        if (even && count % 2) {
+            rows[count] = rows[count - 1];
+            values[count] = V(0);
+            ++count;
+        }
         entries = count;
         groups = (count + max_group - 1) / max_group;
         for (index_t g = 0; g < groups; ++g) {

@@ -102,6 +102,8 @@ struct rows_kernels {
     /// Lists the non-zero values of x[0..n): rows[e] = k, values[e] = x[k] in k order; returns
     /// the count. rows and values hold n + 1 entries (the scalar tail writes one past the count).
     static index_t nonzero(const float* x, index_t n, std::int32_t* rows, float* values) noexcept;
+    /// The same for uint8 x (values as int32).
+    static index_t nonzero(const std::uint8_t* x, index_t n, std::int32_t* rows, std::int32_t* values) noexcept;
     static void pairs(const int_rows_args<std::uint8_t>& a) noexcept;
     static void pairs(const int_rows_args<std::int8_t>& a) noexcept;
     static void wide(const int_rows_args<std::uint8_t>& a) noexcept;
@@ -237,6 +239,28 @@ index_t rows_kernels<Arch>::nonzero(const float* x, index_t n, std::int32_t* row
         rows[e] = static_cast<std::int32_t>(k);
         values[e] = x[k];
         e += x[k] != 0.0f ? 1 : 0;
+    }
+    return e;
+}
+
+template <class Arch>
+index_t rows_kernels<Arch>::nonzero(const std::uint8_t* x, index_t n, std::int32_t* rows, std::int32_t* values) noexcept
+{
+    index_t e = 0, k = 0;
+    if constexpr (Arch::id == simd::arch_id::sse4_2 || Arch::id == simd::arch_id::avx2 || Arch::id == simd::arch_id::avx512) {
+        constexpr index_t V = simd::nonzero_bytes_width<Arch>();
+        for (; k + V <= n; k += V)
+            for (std::uint32_t m = simd::nonzero_bytes<Arch>(x + k); m != 0; m &= m - 1) {
+                const index_t j = k + __builtin_ctz(m);
+                rows[e] = static_cast<std::int32_t>(j);
+                values[e] = x[j];
+                ++e;
+            }
+    }
+    for (; k < n; ++k) {  // branch-free: overwritten when zero
+        rows[e] = static_cast<std::int32_t>(k);
+        values[e] = x[k];
+        e += x[k] != 0 ? 1 : 0;
     }
     return e;
 }
