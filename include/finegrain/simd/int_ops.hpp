@@ -22,9 +22,10 @@
 //   or_fragments_u16x8(p)  avx2 only: the OR of each of 8 fragments of 8 uint16 (128 bytes at
 //                       p), folded to 16 bits, as int32 lanes 0..7 (the zero-skip statistics)
 //   store_u8x8(v, dst)  avx2 only: the low bytes of 8 int32 lanes (values 0..255) to dst[0..7]
-//   bit_stats_u16_x16<Words>(p, len, zeros)  avx2 only: for 16 fragments of 4*Words uint16
-//                       (Words = 2 or 4; 256 or 512 bytes at p, fragment f at p + 8*Words*f):
-//                       len[f] = bit length of the fragment's OR, zeros[f] = 16 - popcount(OR)
+//   bit_stats_x16<Words, Bits>(p, len, zeros)  avx2 only: for 16 fragments of Words 64-bit
+//                       words of uint16 (Bits = 16) or uint8 (Bits = 8) values (Words = 1, 2 or
+//                       4; fragment f at p + 8*Words*f): len[f] = bit length of the fragment's
+//                       OR, zeros[f] = Bits - popcount(OR)
 //   nonzero_lanes(p)    x86 only: bit j set where float p[j] != 0 (j < lanes_of<float, Arch>();
 //                       NaN counts as non-zero, -0 as zero, as the scalar compare)
 //   nonzero_bytes(p)    x86 only: bit j set where uint8 p[j] != 0, j < nonzero_bytes_width<Arch>()
@@ -237,11 +238,16 @@ FINEGRAIN_ALWAYS_INLINE void store_u8x8(const batch<std::int32_t, Arch>& v, std:
     _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm256_castsi256_si128(p));
 }
 
-template <int Words, class Arch, if_arch<Arch, arch_id::avx2> = 0>
-FINEGRAIN_ALWAYS_INLINE void bit_stats_u16_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept
+template <int Words, int Bits, class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE void bit_stats_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept
 {
-    static_assert(Words == 2 || Words == 4, "fragments of 8 or 16 uint16");
-    auto half = [&](int f, int w) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8 * Words * f + 16 * w)); };
+    static_assert(Words == 1 || Words == 2 || Words == 4, "fragments of 1, 2 or 4 64-bit words");
+    static_assert(Bits == 8 || Bits == 16, "uint8 or uint16 values");
+    auto half = [&](int f, int w) {  // one word: the upper 8 bytes are zero (no over-read)
+        const __m128i* q = reinterpret_cast<const __m128i*>(p + 8 * Words * f + 16 * w);
+        if constexpr (Words == 1) return _mm_loadl_epi64(q);
+        else return _mm_loadu_si128(q);
+    };
     // a[j]: fragment j in the low 128-bit lane, j + 8 in the high one (pre-ORed to 8 words).
     __m256i a[8];
 #pragma GCC unroll 8
@@ -260,7 +266,9 @@ FINEGRAIN_ALWAYS_INLINE void bit_stats_u16_x16(const unsigned char* p, std::uint
         x[j] = _mm256_or_si256(_mm256_unpacklo_epi16(a[2 * j], a[2 * j + 1]), _mm256_unpackhi_epi16(a[2 * j], a[2 * j + 1]));
     const __m256i u0 = _mm256_or_si256(_mm256_unpacklo_epi32(x[0], x[1]), _mm256_unpackhi_epi32(x[0], x[1]));
     const __m256i u1 = _mm256_or_si256(_mm256_unpacklo_epi32(x[2], x[3]), _mm256_unpackhi_epi32(x[2], x[3]));
-    const __m256i v = _mm256_or_si256(_mm256_unpacklo_epi64(u0, u1), _mm256_unpackhi_epi64(u0, u1));
+    __m256i v = _mm256_or_si256(_mm256_unpacklo_epi64(u0, u1), _mm256_unpackhi_epi64(u0, u1));
+    if constexpr (Bits == 8)  // each word holds the ORs of the even and the odd bytes: fold them
+        v = _mm256_and_si256(_mm256_or_si256(v, _mm256_srli_epi16(v, 8)), _mm256_set1_epi16(0x00ff));
     // Per byte, by nibble lookups: bit length (high nibble +4) and popcount.
     const __m256i nib = _mm256_set1_epi8(0x0f), low_byte = _mm256_set1_epi16(0x00ff);
     const __m256i n0 = _mm256_and_si256(v, nib), n1 = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
@@ -273,7 +281,7 @@ FINEGRAIN_ALWAYS_INLINE void bit_stats_u16_x16(const unsigned char* p, std::uint
     bl = _mm256_max_epi16(_mm256_and_si256(bl, low_byte), _mm256_srli_epi16(bl, 8));
     const __m256i cb = _mm256_add_epi8(_mm256_shuffle_epi8(pop, n0), _mm256_shuffle_epi8(pop, n1));
     const __m256i cnt = _mm256_add_epi16(_mm256_and_si256(cb, low_byte), _mm256_srli_epi16(cb, 8));
-    const __m256i zp = _mm256_sub_epi16(_mm256_set1_epi16(16), cnt);
+    const __m256i zp = _mm256_sub_epi16(_mm256_set1_epi16(Bits), cnt);
     // Bytes: (len 0..7, zeros 0..7 | len 8..15, zeros 8..15) -> (len 0..15 | zeros 0..15).
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi16(bl, zp), 0xD8);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(len), _mm256_castsi256_si128(packed));
@@ -342,8 +350,8 @@ template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 batch<std::int32_t, Arch> or_fragments_u16x8(const unsigned char* p) noexcept;
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 void store_u8x8(const batch<std::int32_t, Arch>& v, std::uint8_t* dst) noexcept;
-template <int Words, class Arch, if_arch<Arch, arch_id::avx2> = 0>
-void bit_stats_u16_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept;
+template <int Words, int Bits, class Arch, if_arch<Arch, arch_id::avx2> = 0>
+void bit_stats_x16(const unsigned char* p, std::uint8_t* len, std::uint8_t* zeros) noexcept;
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 std::uint32_t nonzero_lanes(const float* p) noexcept;
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>

@@ -9,8 +9,8 @@
 //             bits of the OR, so one OR per fragment answers both (no max, no compare).
 //             m = 4, 8, 16 (u16) and 8, 16 (u8) OR whole 64-bit words; SIMD archs then find bit
 //             lengths and popcounts a vector of fragments at a time (float exponent, SWAR).
-//             AVX2, u16, m = 8 and 16: 16 fragments per step, ORed by an unpack tree, bit
-//             lengths and popcounts by nibble lookups (pshufb), stored as bytes.
+//             AVX2 (u16 m = 4, 8, 16; u8 m = 8, 16): 16 fragments per step, ORed by an unpack
+//             tree, bit lengths and popcounts by nibble lookups (pshufb), stored as bytes.
 //   Preconds: k >= 1, m >= 1. Reads exactly k values.
 #pragma once
 
@@ -88,10 +88,11 @@ index_t stats_kernels<Arch>::words(const unsigned char* p, index_t fragments, in
         using I = simd::batch<std::int32_t, Arch>;
         alignas(64) std::int32_t ors[V];
         alignas(64) std::int32_t len[V], cnt[V];
-        if constexpr (Arch::id == simd::arch_id::avx2 && (Words == 2 || Words == 4)) {
+        if constexpr (Arch::id == simd::arch_id::avx2) {
             if (bits == 16)
-                for (; f + 16 <= fragments; f += 16)
-                    simd::bit_stats_u16_x16<Words, Arch>(p + f * Words * 8, bitlen + f, zero_planes + f);
+                for (; f + 16 <= fragments; f += 16) simd::bit_stats_x16<Words, 16, Arch>(p + f * Words * 8, bitlen + f, zero_planes + f);
+            else
+                for (; f + 16 <= fragments; f += 16) simd::bit_stats_x16<Words, 8, Arch>(p + f * Words * 8, bitlen + f, zero_planes + f);
         }
         for (; f + V <= fragments; f += V) {
             I v;
