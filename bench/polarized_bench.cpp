@@ -220,6 +220,9 @@ void register_all()
     benchmark::RegisterBenchmark("smoke/polarized/int/fc/warm",
                                  [](benchmark::State& s) { int_fc(s, 64, 200, 2, 1, cache_state::warm, 2, 8); })
         ->Iterations(1)->UseManualTime();
+    benchmark::RegisterBenchmark("smoke/polarized/int/fc_mag7/warm",
+                                 [](benchmark::State& s) { int_fc(s, 64, 200, 1, 1, cache_state::warm, 2, 7); })
+        ->Iterations(1)->UseManualTime();
 }
 
 } // namespace
