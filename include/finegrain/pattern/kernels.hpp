@@ -33,8 +33,8 @@
 //
 // conv3x3_kernels<Arch>::select(nf, v, k) returns the tile function for NF = nf, V = v and
 // k taps (K = 4 specialised, any other k generic), or null when that tile is not compiled.
-// select_rows(r, v) returns the row-tile function (K = 4, NF = 1) for R = r, V = v (2x4, 3x3,
-// 5x2, 8x1), or null.
+// select_rows(r, v) returns the row-tile function (K = 4, NF = 1) for R = r, V = v (3x3, 5x2,
+// 8x1), or null.
 //
 // tile function
 //   Computes: for q in [0, vectors * L) (L = lanes) and f < NF:
@@ -118,7 +118,37 @@ private:
     static void row_band_columns(const conv3x3_tile_args& a, index_t v0, index_t columns) noexcept;
     template <int R, int V>
     static void row_block(const conv3x3_tile_args& a, index_t v0) noexcept;
+    template <class B>
+    static B in_register(B x) noexcept;
+    static const float* in_register(const float* p) noexcept;
 };
+
+// p, computed into a register: each load of a kernel's tap rows then addresses p + i * P + v * L
+// (base + index * scale + displacement) instead of recomputing in + offset per load.
+template <class Arch>
+FINEGRAIN_ALWAYS_INLINE const float* conv3x3_kernels<Arch>::in_register(const float* p) noexcept
+{
+#if defined(__GNUC__)
+    __asm__("" : "+r"(p));
+#endif
+    return p;
+}
+
+// x, pinned to a register: on x86 the compiler may otherwise fold a shared load into each
+// FMA that uses it as a memory operand (two loads of the pair's row instead of one).
+template <class Arch>
+template <class B>
+FINEGRAIN_ALWAYS_INLINE B conv3x3_kernels<Arch>::in_register(B x) noexcept
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    if constexpr (Arch::id == simd::arch_id::sse4_2 || Arch::id == simd::arch_id::avx2 || Arch::id == simd::arch_id::avx512) {
+        typename B::register_type r = x;
+        __asm__("" : "+x"(r));
+        return B(r);
+    }
+#endif
+    return x;
+}
 
 template <class Arch>
 template <int NF, int V, class B>
@@ -278,15 +308,15 @@ void conv3x3_kernels<Arch>::row_block(const conv3x3_tile_args& a, index_t v0) no
     for (index_t j = 0; j < a.kernels; ++j, taps += 4, w += 4) {
         // Taps 0 and 1: the vertical pair (tap 1 reads one row below tap 0): input row i of
         // the pair's plane feeds output row i through tap 0 and output row i - 1 through tap 1.
-        const float* x0 = in + taps[0];
-        const float* x2 = in + taps[2];
-        const float* x3 = in + taps[3];
+        const float* x0 = in_register(in + taps[0]);
+        const float* x2 = in_register(in + taps[2]);
+        const float* x3 = in_register(in + taps[3]);
         const B w0(w[0]), w1(w[1]), w2(w[2]), w3(w[3]);
 #pragma GCC unroll 16
         for (index_t v = 0; v < V; ++v) {
 #pragma GCC unroll 16
             for (index_t i = 0; i <= R; ++i) {
-                const B x = B::load_aligned(x0 + i * P + v * L);
+                const B x = in_register(B::load_aligned(x0 + i * P + v * L));
                 if (i < R) acc[i][v] = simd::fma(w0, x, acc[i][v]);
                 if (i > 0) acc[i - 1][v] = simd::fma(w1, x, acc[i - 1][v]);
             }
@@ -315,7 +345,6 @@ template <class Arch>
 conv3x3_tile_fn conv3x3_kernels<Arch>::select_rows(int r, int v) noexcept
 {
     switch (r * 100 + v) {
-    case 204: return &row_tiles<2, 4>;
     case 303: return &row_tiles<3, 3>;
     case 502: return &row_tiles<5, 2>;
     case 801: return &row_tiles<8, 1>;
