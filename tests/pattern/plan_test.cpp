@@ -321,7 +321,7 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
             std::vector<mask_t> m;
             for (const auto& t : columns) m.push_back(mask_of(t[0], t[1], t[2], t[3]));
             const pattern_set columns_lib(m);
-            // Output widths of 1..5 vectors (tiles 8x1, 5x2, 3x3; 5x2 with a 1-vector column remainder).
+            // Output widths of 1..5 vectors (V = 1, 2, 3, 4 and 4 + a 1-vector remainder).
             for (index_t pv = 1; pv <= 5; ++pv)
                 for (index_t extra : {0, 1}) {
                     const index_t ow = std::max<index_t>(1, pv * lanes - extra * (lanes / 2));

@@ -5,7 +5,7 @@
 //   finegrain::pattern::conv3x3_options opt;  opt.bias = bias;  opt.act = finegrain::activation::relu;
 //   finegrain::pattern::conv3x3_plan<float> plan(packed, shape, opt);
 //   plan.run(input, output);                 // no allocation, no dispatch
-//   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_lre_relu_5x16__avx2"
+//   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_lre_relu_2x32__avx2"
 //
 // Shapes: 3x3 kernels, stride 1 or 2 and padding 0 or 1 (per axis), any batch, H and W >= 1.
 // At plan time: the kernel (arch, filter block NF, vectors V or rows R x vectors V, tap count) is
@@ -263,13 +263,13 @@ private:
         pitch_ = (shape_.out_width() + lanes_ - 1) / lanes_ * lanes_;
         flat_vectors_ = shape_.out_height() * pitch_ / lanes_;
         if (opt.tile_rows != 1 && nf_ == 1 && k_ == 4 && opt.tile_vectors == 0 && find_tap_pairs(w)) {
-            // R x V row tiles, 8-10 accumulators (4 weights + 1 input stay in registers): 5 x 2
-            // (rows of 2 or more vectors; measured 4-5 % faster than 2 x 4 on rows of 4 and 7
-            // vectors: 0.90 instead of 1.0 loads per FMA, 10 accumulator chains instead of 8),
-            // 3 x 3 on rows of 3 vectors, 8 x 1 on rows of one vector.
+            // R x V row tiles, about 8-10 accumulators (4 weights + 1 input stay in registers):
+            // V = the row's vectors up to 4, R = rows to fill the registers. (5 x 2 on rows of 4
+            // and 7 vectors: 2-7 % faster at 2.25x and on the ResNet layers, up to 12 % slower on
+            // VGG conv3/conv4 at 8x; measured, not used.)
             const index_t pv = pitch_ / lanes_;
-            v_ = pv == 1 ? 1 : pv == 3 ? 3 : 2;
-            r_ = v_ == 3 ? 3 : v_ == 2 ? 5 : 8;
+            v_ = std::min<index_t>(pv, 4);
+            r_ = v_ == 4 ? 2 : v_ == 3 ? 3 : v_ == 2 ? 5 : 8;
             tile_ = select_rows(int(r_), int(v_));
             if (tile_) {
                 name_ = "f32_conv3x3_pattern_lre";
