@@ -87,6 +87,38 @@ TEST_CASE("block spmm plan: long block rows take the X-prefetch path on every ar
     });
 }
 
+TEST_CASE("block spmm plan: 1x1 blocks with long rows take the input-row segment path on every arch")
+{
+    // K and density such that every row holds >= 2 input-row chunks of >= spmm_segment_min_blocks
+    // blocks on every arch: the kernel accumulates partial sums through Y across chunks, in row
+    // groups (m past a group boundary where the arch's group is small), and finishes bias and
+    // clamp on the last chunk; pixels past the last full tile (with an overlapping vector) run
+    // the row order. Also split into pixel chunks by a pool, and half-width tiles (7x7 layers).
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        const index_t tile = block::spmm_vectors<A>(1) * w, tile_bytes = tile * index_t(sizeof(float));
+        const index_t chunk_rows = block::spmm_segment_x_bytes / (tile_bytes + 64);
+        const index_t k = std::max<index_t>(3 * chunk_rows + 5, 8 * block::spmm_segment_min_blocks);
+        const index_t group = block::spmm_segment_y_bytes / tile_bytes;
+        const index_t m = group <= 64 ? group + 3 : 21;
+        REQUIRE((k + chunk_rows - 1) / chunk_rows >= 2);
+        // Rows hold ~0.7 k blocks at 30 % sparsity; k / 2 leaves a margin for the random counts.
+        REQUIRE(k / 2 / block::spmm_segment_min_blocks >= 2);
+        std::uint32_t seed = 5000;
+        check_spmm({m, 2 * tile + w + 3, k, {1, 1}, 0.3, activation::relu6, true}, seed++);
+        check_spmm({m, tile, k, {1, 1}, 0.3, activation::none, false}, seed++);
+        check_spmm({7, 3 * tile - 1, k, {1, 1}, 0.3, activation::relu, true, nullptr, 5, 3}, seed++);
+        thread_pool pool(2);
+        check_spmm({m, 9 * tile + 1, k, {1, 1}, 0.3, activation::relu, true, &pool}, seed++);
+        // Fewer pixels than a tile, K >= spmm_segment_half_min_rows: half-width segment tiles.
+        const index_t half = tile / 2, k_half = std::max(k, block::spmm_segment_half_min_rows);
+        REQUIRE(k_half / 2 / block::spmm_segment_min_blocks >= 2);
+        check_spmm({m, half + 1, k_half, {1, 1}, 0.3, activation::relu6, true}, seed++);
+        check_spmm({9, tile - 1, k_half, {1, 1}, 0.3, activation::none, false}, seed++);
+    });
+}
+
 TEST_CASE("block spmm plan edge battery: sizes from 1, sparsity 0 to 100%")
 {
     fgtest::for_each_runnable_arch([](auto arch) {

@@ -24,7 +24,8 @@
 //             Y rows < m, pixels in the range. No over-read of the values array. With
 //             prefetch_blocks = d > 0 (c = 1): reads col up to d entries past the row's last block
 //             (the caller pads col) and prefetches the X rows of the block d ahead (prefetches
-//             never fault).
+//             never fault). With seg (1x1 blocks, spmm_segments): Y holds partial sums between
+//             input-row chunks (so Y must not overlap X); the final values are the same bits.
 //   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block; bias added and
 //             clamp applied only when bias is non-null / clamp is set.
 //
@@ -99,6 +100,13 @@ struct spmm_args {
     float lo = 0, hi = 0;                  // clamp bounds
     bool clamp = true;                     // false: stored unclamped (activation::none)
     index_t prefetch_blocks = 0;           // c = 1: prefetch X rows this many blocks ahead
+    // Input-row segments (1x1 blocks only, null = off; see spmm_segments): per block row
+    // seg_chunks + 1 block indices, seg[rb * (seg_chunks + 1) + q] = first block of input-row
+    // chunk q, the last entry = row_ptr[rb + 1].
+    const std::uint32_t* seg = nullptr;
+    index_t seg_chunks = 1;
+    index_t seg_rows = 1;                  // block rows per group
+    bool seg_half = false;                 // segment tiles of half the pixel vectors
 };
 
 struct spmv_args {
@@ -125,11 +133,16 @@ struct bsr_kernels {
 
 private:
     template <int RT, bool C1>
-    static void spmm_rows_of(const spmm_args& p, index_t row_off) noexcept;
+    static void spmm_rows_of(const spmm_args& p, index_t row_off, index_t n_start) noexcept;
     template <int RT, bool C1, int NV>
     static void spmm_vectors_of(const spmm_args& p, index_t rb, index_t row_off, index_t& n) noexcept;
+    template <int NV>
+    static void spmm_segments(const spmm_args& p) noexcept;
     template <class B, int RT, int NV, bool C1>
     static void tile(const spmm_args& p, index_t rb, index_t row_off, index_t n0) noexcept;
+    template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish>
+    static void tile_blocks(const spmm_args& p, index_t rb, index_t row_off, index_t n0, index_t b0, index_t b1,
+                            index_t prefetch) noexcept;
 
     template <class Index>
     static void spmv(const spmv_args& p) noexcept;
@@ -150,14 +163,30 @@ template <class Arch>
 template <class B, int RT, int NV, bool C1>
 void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t row_off, index_t n0) noexcept
 {
+    tile_blocks<B, RT, NV, C1, false, true>(p, rb, row_off, n0, p.row_ptr[rb], p.row_ptr[rb + 1], p.prefetch_blocks);
+}
+
+// Blocks [b0, b1) of block row rb on one tile. LoadY: start from the partial sums stored in Y
+// (rows < m) instead of zero; Finish: add bias, clamp; else Y receives the raw partial sums.
+template <class Arch>
+template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish>
+void bsr_kernels<Arch>::tile_blocks(const spmm_args& p, index_t rb, index_t row_off, index_t n0, index_t b0,
+                                    index_t b1, index_t prefetch) noexcept
+{
     constexpr index_t W = static_cast<index_t>(B::size);
+    const index_t row0 = rb * p.r + row_off;
     B acc[RT][NV];
 #pragma GCC unroll 16
-    for (int i = 0; i < RT; ++i)
+    for (int i = 0; i < RT; ++i) {
+        if (LoadY && row0 + i < p.m) {
 #pragma GCC unroll 16
-        for (int v = 0; v < NV; ++v) acc[i][v] = B(0.0f);
+            for (int v = 0; v < NV; ++v) acc[i][v] = B::load_unaligned(p.y + (row0 + i) * p.ldy + n0 + v * W);
+        } else {
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) acc[i][v] = B(0.0f);
+        }
+    }
 
-    const index_t b0 = p.row_ptr[rb], b1 = p.row_ptr[rb + 1];
     const index_t r = p.r, c = p.c, rc = r * c;
     const std::uint32_t* FINEGRAIN_RESTRICT col = p.col;
     const float* FINEGRAIN_RESTRICT w = p.values + b0 * rc + row_off;
@@ -166,8 +195,8 @@ void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t row_off, in
         const index_t unit = static_cast<index_t>(col[b]);
         const float* xb = x + unit * p.col_stride;
         if (C1) {
-            if (p.prefetch_blocks > 0) {  // X rows come from L2: start a later block's rows now
-                const float* xf = x + static_cast<index_t>(col[b + p.prefetch_blocks]) * p.col_stride;
+            if (prefetch > 0) {  // X rows come from L2: start a later block's rows now
+                const float* xf = x + static_cast<index_t>(col[b + prefetch]) * p.col_stride;
 #pragma GCC unroll 16
                 for (index_t q = 0; q < NV * W; q += 16) __builtin_prefetch(xf + q, 0, 3);
                 __builtin_prefetch(xf + NV * W - 1, 0, 3);
@@ -200,18 +229,17 @@ void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t row_off, in
     }
 
     // Epilogue: bias and clamp only when there are some.
-    const index_t row0 = rb * r + row_off;
     const B lo(p.lo), hi(p.hi);
 #pragma GCC unroll 16
     for (int i = 0; i < RT; ++i) {
         const index_t row = row0 + i;
         if (row >= p.m) break;
-        if (p.bias) {
+        if (Finish && p.bias) {
             const B bias(p.bias[row]);
 #pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) acc[i][v] = acc[i][v] + bias;
         }
-        if (p.clamp) {
+        if (Finish && p.clamp) {
 #pragma GCC unroll 16
             for (int v = 0; v < NV; ++v) acc[i][v] = simd::min(simd::max(acc[i][v], lo), hi);
         }
@@ -232,12 +260,12 @@ void bsr_kernels<Arch>::spmm_vectors_of(const spmm_args& p, index_t rb, index_t 
 
 template <class Arch>
 template <int RT, bool C1>
-void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t row_off) noexcept
+void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t row_off, index_t n_start) noexcept
 {
     constexpr int NV = static_cast<int>(spmm_vectors<Arch>(RT));
     for (index_t rb = p.row_begin; rb < p.row_end; ++rb) {
         if (rb * p.r + row_off >= p.m) continue;  // a 16-row block's second pass past the matrix
-        index_t n = p.n_begin;
+        index_t n = n_start;
         spmm_vectors_of<RT, C1, NV>(p, rb, row_off, n);
         if (n < p.n_end) {
             if (p.n_end - p.n_begin >= lanes) {  // one overlapping vector ends the range
@@ -249,19 +277,58 @@ void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t row_off) noexce
     }
 }
 
+// 1x1 blocks, input-row segments: for each group of seg_rows rows, each full tile (NV vectors: the
+// register tile's, or half of it with seg_half), each input-row chunk q, each row of the group:
+// the blocks of chunk q, accumulated through Y and finished (bias, clamp) on the last chunk. The chunk's X slice (about 24 KB) stays in L1 while the
+// group's rows read it, and the group's Y tile (about 16 KB) stays there between chunks; in the
+// row-by-row order every FMA's X vector comes from L2. Pixels past the last full tile run the
+// row-by-row order (their overlapping vector recomputes whole sums, never partial ones). The
+// sums are the row-by-row order's, bit for bit: the same FMAs in the same order, the partial
+// sums stored and reloaded as fp32.
+template <class Arch>
+template <int NV>
+void bsr_kernels<Arch>::spmm_segments(const spmm_args& p) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t T = NV * lanes;
+    const index_t q_end = p.seg_chunks, stride = q_end + 1;
+    const index_t n_full = p.n_begin + (p.n_end - p.n_begin) / T * T;
+    for (index_t g0 = p.row_begin; g0 < p.row_end; g0 += p.seg_rows) {
+        const index_t g1 = g0 + p.seg_rows < p.row_end ? g0 + p.seg_rows : p.row_end;
+        for (index_t n = p.n_begin; n < n_full; n += T)
+            for (index_t q = 0; q < q_end; ++q)
+                for (index_t rb = g0; rb < g1; ++rb) {
+                    const std::uint32_t* s = p.seg + rb * stride + q;
+                    if (q == 0)
+                        tile_blocks<B, 1, NV, true, false, false>(p, rb, 0, n, s[0], s[1], 0);
+                    else if (q + 1 < q_end)
+                        tile_blocks<B, 1, NV, true, true, false>(p, rb, 0, n, s[0], s[1], 0);
+                    else
+                        tile_blocks<B, 1, NV, true, true, true>(p, rb, 0, n, s[0], s[1], 0);
+                }
+    }
+    if (n_full < p.n_end) spmm_rows_of<1, true>(p, 0, n_full);
+}
+
 template <class Arch>
 void bsr_kernels<Arch>::spmm(const spmm_args& p) noexcept
 {
     FINEGRAIN_ASSERT(p.n_end > p.n_begin && p.row_end >= p.row_begin);
     const bool c1 = p.c == 1;
     constexpr int max_rt = static_cast<int>(spmm_rows<Arch>(16));
+    const index_t n0 = p.n_begin;
+    if (p.seg && p.r == 1 && c1) {
+        constexpr int nv = static_cast<int>(spmm_vectors<Arch>(1));
+        p.seg_half ? spmm_segments<nv / 2>(p) : spmm_segments<nv>(p);
+        return;
+    }
     switch (p.r) {
-    case 1: c1 ? spmm_rows_of<1, true>(p, 0) : spmm_rows_of<1, false>(p, 0); break;
-    case 2: c1 ? spmm_rows_of<2, true>(p, 0) : spmm_rows_of<2, false>(p, 0); break;
-    case 4: c1 ? spmm_rows_of<4, true>(p, 0) : spmm_rows_of<4, false>(p, 0); break;
+    case 1: c1 ? spmm_rows_of<1, true>(p, 0, n0) : spmm_rows_of<1, false>(p, 0, n0); break;
+    case 2: c1 ? spmm_rows_of<2, true>(p, 0, n0) : spmm_rows_of<2, false>(p, 0, n0); break;
+    case 4: c1 ? spmm_rows_of<4, true>(p, 0, n0) : spmm_rows_of<4, false>(p, 0, n0); break;
     default:  // 8, 16: passes of max_rt rows
         for (index_t off = 0; off < p.r; off += max_rt)
-            c1 ? spmm_rows_of<max_rt, true>(p, off) : spmm_rows_of<max_rt, false>(p, off);
+            c1 ? spmm_rows_of<max_rt, true>(p, off, n0) : spmm_rows_of<max_rt, false>(p, off, n0);
         break;
     }
 }
