@@ -18,25 +18,16 @@
 #include <benchmark/benchmark.h>
 
 #include "block_cases.hpp"
-#include "support/counters.hpp"
-#include "support/timing.hpp"
+#include "live_case.hpp"
 
 namespace {
 
 using namespace finegrain;
 using namespace finegrain::bench;
 
-struct live_state {
-    std::string problem_key, case_key;
-    std::unique_ptr<problem> prob;
-    std::unique_ptr<block_weights> weights;
-    std::unique_ptr<bench_case> impl;
-    check_result check;
-};
-
-live_state& live()
+live_case<block_weights>& live()
 {
-    static live_state s;
+    static live_case<block_weights> s;
     return s;
 }
 
@@ -44,50 +35,22 @@ live_state& live()
 void run_case(benchmark::State& state, block_set set, const problem_spec& spec, const std::string& impl,
               const block_config* cfg, int threads, const std::string& name)
 {
-    live_state& s = live();
-    double useful = spec.flops();
-    try {
-        const std::string problem_key = std::string(block_set_name(set)) + "/" + spec.layer();
-        if (s.problem_key != problem_key) {
-            s.impl.reset();
-            s.weights.reset();
-            s.prob.reset();
-            s.case_key.clear();
-            s.prob.reset(new problem(spec));
-            s.problem_key = problem_key;
-        }
-        if (s.case_key != name) {
-            s.impl.reset();
-            s.weights.reset();
-            s.case_key.clear();
+    live_case<block_weights>& s = live();
+    bench_case* c = s.get(
+        state, std::string(block_set_name(set)) + "/" + spec.layer(),
+        [&] { return std::make_unique<problem>(spec); }, name,
+        [&] {
             if (cfg) {
-                s.weights.reset(new block_weights(*s.prob, set, *cfg));
-                s.impl.reset(new block_case(*s.prob, set, *s.weights, threads));
+                s.weights = std::make_unique<block_weights>(*s.prob, set, *cfg);
+                s.impl = std::make_unique<block_case>(*s.prob, set, *s.weights, threads);
                 s.impl->run();
                 s.check = check_spots(s.impl->output(), s.weights->spots, s.weights->tolerance);
             } else {
                 s.impl = make_case(*s.prob, impl, threads);
                 s.check = check_case(*s.prob, *s.impl, impl);
             }
-            s.case_key = name;
-            wait_for_idle_threads();
-        }
-    } catch (const std::exception& e) {
-        s.impl.reset();
-        s.case_key.clear();
-        state.SkipWithError(e.what());
-        return;
-    }
-    if (!s.check.ok) {
-        state.SkipWithError(s.check.message.c_str());
-        return;
-    }
-    if (s.weights) useful = s.weights->useful_flops;
-    bench_case& c = *s.impl;
-    c.prepare();
-    for (auto _ : state) c.run();
-    set_flop_counters(state, useful, spec.flops(), threads);
-    state.SetLabel(c.label());
+        });
+    if (c) time_case(state, *c, s.weights ? s.weights->useful_flops : spec.flops(), spec.flops(), threads);
 }
 
 std::vector<block_config> configs_of(block_set set)

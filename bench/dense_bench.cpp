@@ -18,65 +18,30 @@
 #include <benchmark/benchmark.h>
 
 #include "dense_cases.hpp"
-#include "support/counters.hpp"
-#include "support/timing.hpp"
+#include "live_case.hpp"
 
 namespace {
 
 using namespace finegrain::bench;
 
-// Google Benchmark calls a benchmark's function several times (to size the iteration count):
-// keep the problem and the case of the benchmark that runs now, build them once.
-struct live_state {
-    std::string problem_key, case_key;
-    std::unique_ptr<problem> prob;
-    std::unique_ptr<bench_case> impl;
-    check_result check;
-};
-
-live_state& live()
+live_case<no_weights>& live()
 {
-    static live_state s;
+    static live_case<no_weights> s;
     return s;
 }
 
 void run_case(benchmark::State& state, const problem_spec& spec, const std::string& impl, int threads,
               const std::string& name)
 {
-    live_state& s = live();
-    try {
-        const std::string problem_key = std::string(family_name(spec.fam)) + "/" + spec.layer();
-        if (s.problem_key != problem_key) {
-            s.impl.reset();
-            s.prob.reset();  // free the previous layer's data first
-            s.case_key.clear();
-            s.prob.reset(new problem(spec));
-            s.problem_key = problem_key;
-        }
-        if (s.case_key != name) {
-            s.impl.reset();
-            s.case_key.clear();
+    live_case<no_weights>& s = live();
+    bench_case* c = s.get(
+        state, std::string(family_name(spec.fam)) + "/" + spec.layer(),
+        [&] { return std::make_unique<problem>(spec); }, name,
+        [&] {
             s.impl = make_case(*s.prob, impl, threads);
             s.check = check_case(*s.prob, *s.impl, impl);
-            s.case_key = name;
-            // Let the previous library's spinning workers fall asleep before timing.
-            wait_for_idle_threads();
-        }
-    } catch (const std::exception& e) {
-        s.impl.reset();
-        s.case_key.clear();
-        state.SkipWithError(e.what());
-        return;
-    }
-    if (!s.check.ok) {
-        state.SkipWithError(s.check.message.c_str());
-        return;
-    }
-    bench_case& c = *s.impl;
-    c.prepare();
-    for (auto _ : state) c.run();
-    set_flop_counters(state, spec.flops(), spec.flops(), threads);
-    state.SetLabel(c.label());
+        });
+    if (c) time_case(state, *c, spec.flops(), spec.flops(), threads);
 }
 
 void register_spec(const std::string& prefix, const problem_spec& spec, int threads)

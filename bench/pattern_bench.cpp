@@ -13,26 +13,16 @@
 #include <benchmark/benchmark.h>
 
 #include "pattern_cases.hpp"
-#include "support/counters.hpp"
-#include "support/timing.hpp"
+#include "live_case.hpp"
 
 namespace {
 
 using namespace finegrain;
 using namespace finegrain::bench;
 
-// The benchmark that runs now: its problem, weights and case, built once.
-struct live_state {
-    std::string layer_key, case_key;
-    std::unique_ptr<problem> prob;
-    std::unique_ptr<pattern_weights> weights;
-    std::unique_ptr<bench_case> impl;
-    check_result check;
-};
-
-live_state& live()
+live_case<pattern_weights>& live()
 {
-    static live_state s;
+    static live_case<pattern_weights> s;
     return s;
 }
 
@@ -40,46 +30,22 @@ live_state& live()
 void run_case(benchmark::State& state, const conv_layer& layer, const std::string& impl, const pattern_config* cfg,
               int threads, const std::string& name)
 {
-    live_state& s = live();
-    try {
-        if (s.layer_key != layer.name) {
-            s.impl.reset();
-            s.weights.reset();
-            s.prob.reset(new problem(conv_spec(family::dense, layer)));
-            s.layer_key = layer.name;
-            s.case_key.clear();
-        }
-        if (s.case_key != name) {
-            s.impl.reset();
-            s.case_key.clear();
+    live_case<pattern_weights>& s = live();
+    bench_case* c = s.get(
+        state, layer.name, [&] { return std::make_unique<problem>(conv_spec(family::dense, layer)); }, name,
+        [&] {
             if (cfg) {
-                s.weights.reset(new pattern_weights(*s.prob, *cfg));
-                s.impl.reset(new pattern_case(*s.prob, *s.weights, threads, pattern_tuning_from_env()));
+                s.weights = std::make_unique<pattern_weights>(*s.prob, *cfg);
+                s.impl = std::make_unique<pattern_case>(*s.prob, *s.weights, threads, pattern_tuning_from_env());
                 s.impl->run();
                 s.check = check_spots(s.impl->output(), s.weights->spots, s.weights->tolerance);
             } else {
                 s.impl = make_case(*s.prob, impl, threads);
                 s.check = check_case(*s.prob, *s.impl, impl);
             }
-            s.case_key = name;
-            wait_for_idle_threads();
-        }
-    } catch (const std::exception& e) {
-        s.impl.reset();
-        s.case_key.clear();
-        state.SkipWithError(e.what());
-        return;
-    }
-    if (!s.check.ok) {
-        state.SkipWithError(s.check.message.c_str());
-        return;
-    }
-    bench_case& c = *s.impl;
-    c.prepare();
-    for (auto _ : state) c.run();
+        });
     const double dense = layer.flops();
-    set_flop_counters(state, cfg ? s.weights->useful_flops : dense, dense, threads);
-    state.SetLabel(c.label());
+    if (c) time_case(state, *c, cfg ? s.weights->useful_flops : dense, dense, threads);
 }
 
 void register_layer(const std::string& prefix, const conv_layer& layer, int threads)
