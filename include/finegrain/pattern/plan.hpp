@@ -475,11 +475,11 @@ private:
     {
         // 24-32 vectors per task: each kernel's weights serve a few register tiles, and the
         // output rows of all filters for one task stay in L2.
-        if (r_) {  // whole bands of R rows, about 48 vectors at 1 thread, 24 with more workers
-            // (measured: 48 is 0-10 % faster at 1 thread, 24 up to 1.7x faster at 2 threads on 14x14)
+        if (r_) {  // whole bands of R rows, about 48 vectors (measured: 0-10 % faster than 24 at 1
+            // thread; at 2 threads, per-worker slabs, 0-13 % faster on vgg_c3_2, vgg_c4_2, rn18_3x3_28,
+            // while 56-64 vectors lost up to 25 % on the 28-wide layers)
             const index_t band = r_ * (pitch_ / lanes_);
-            const index_t target = concurrency_of(pool_) > 1 ? 24 : 48;
-            return std::min(flat_vectors_, std::max<index_t>(1, (target + band / 2) / band) * band);
+            return std::min(flat_vectors_, std::max<index_t>(1, (48 + band / 2) / band) * band);
         }
         const index_t target = std::max<index_t>(v_, (32 / v_) * v_);
         return std::min(flat_vectors_, target);
@@ -514,7 +514,7 @@ private:
     // short register tiles); the fill, ~35 per plane row copied plus 0.1 per float, repeated by
     // every range of a band (each copies the band's rows); the store, 0.1 per output float.
     // Bands are even in rows; tiles of a band at most tv_ vectors, evened out in multiples of R.
-    // Sets band_, range_begin_, ranges_ and tv_ (the largest tile).
+    // Sets band_, band_tile_, range_begin_, ranges_ and tv_ (the largest tile).
     void plan_bands(const packed_weights& w, const conv3x3_options& opt)
     {
         const index_t oh = shape_.out_height(), ow = shape_.out_width(), sh = shape_.stride_h, ci = shape_.in_channels;
@@ -527,7 +527,7 @@ private:
         }
         auto tile_rows_of = [&](index_t rows) {  // rows per tile of a band of `rows` rows
             const index_t tiles = (rows + tile_max - 1) / tile_max;
-            return std::min(tile_max, ((rows + tiles - 1) / tiles + rt - 1) / rt * rt);
+            return std::min(std::min(tile_max, rows), ((rows + tiles - 1) / tiles + rt - 1) / rt * rt);
         };
         auto ranges_of = [&](index_t q) {  // block boundaries of q ranges balanced by kernel count (+4 per block)
             std::vector<index_t> begin(std::size_t(q) + 1, blocks_);
@@ -567,7 +567,9 @@ private:
                 best = slowest;
                 best_tile = largest;
                 band_.assign(std::size_t(bands) + 1, 0);
+                band_tile_.assign(std::size_t(bands), 0);
                 for (index_t i = 0; i <= bands; ++i) band_[std::size_t(i)] = oh * i / bands;
+                for (index_t i = 0; i < bands; ++i) band_tile_[std::size_t(i)] = tile_rows_of(band_[std::size_t(i) + 1] - band_[std::size_t(i)]);
                 range_begin_ = begin;
                 ranges_ = q;
             }
@@ -786,16 +788,13 @@ private:
     void run_bands(const tensor4_view<const float>& in, const tensor4_view<float>& out, index_t b) const
     {
         const index_t ci = shape_.in_channels, ow = shape_.out_width(), pv = pitch_ / lanes_, halo = 2 / shape_.stride_h;
-        const index_t rt = r_ ? r_ : 1, tile_max = tv_ / pv;
         const clamp_bounds cb = bounds_of(act_);
         const index_t tasks = (static_cast<index_t>(band_.size()) - 1) * ranges_;
         parallel_for(pool_, static_cast<std::size_t>(tasks), [&](std::size_t task, std::size_t worker) {
             const index_t band = static_cast<index_t>(task) / ranges_, range = static_cast<index_t>(task) % ranges_;
             const index_t y_begin = band_[std::size_t(band)], y_end = band_[std::size_t(band) + 1];
             const index_t b0 = range_begin_[std::size_t(range)], b1 = range_begin_[std::size_t(range) + 1];
-            // Tiles evened out over the band in multiples of R (as plan_bands assumed).
-            const index_t tiles = (y_end - y_begin + tile_max - 1) / tile_max;
-            const index_t step = std::min(tile_max, ((y_end - y_begin + tiles - 1) / tiles + rt - 1) / rt * rt);
+            const index_t step = band_tile_[std::size_t(band)];
             float* slab = input_.data() + static_cast<index_t>(worker) * slab_floats_;
             float* flat = output_.data() + static_cast<index_t>(worker) * rows_ * row_stride_;
             for (index_t y0 = y_begin; y0 < y_end; y0 += step) {
@@ -857,7 +856,7 @@ private:
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
     index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
     bool banded_ = false;        // tap planes, more than one worker: run_bands (band_ x range_begin_ tasks)
-    std::vector<index_t> band_;  // banded: first output row of each band, then OH
+    std::vector<index_t> band_, band_tile_;  // banded: first output row of each band, then OH; rows per tile
     std::vector<std::int32_t> block_filter_, row_of_, out_channel_, kernel_tap_;
     std::vector<int> tap_order_;  // row tiles: per pattern, its 4 taps with the vertical pair first
     std::vector<index_t> seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
