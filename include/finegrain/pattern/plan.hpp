@@ -388,9 +388,11 @@ private:
     // (cb_) and, with more than one worker, the bands x filter ranges.
     // Channel block, 1 thread: about 9 kept kernels per (filter, channel block), at least 16
     // channels (measured on the 3x3 VGG/ResNet layers: 16 channels at 2.25x and 4x, 32 at 8x
-    // beat the 256 KB blocks below by 5-30 %; 8 channels lost up to 2x: the accumulator round
-    // trip then dominates). With more workers the tile's planes of a block fill about 256 KB:
-    // the small blocks lost up to 2.5x at 2 threads (vgg_c4_2, rn18_3x3_56 at 8x).
+    // beat blocks whose tile planes fill ~256 KB by 5-30 %; 8 channels lost up to 2x: the
+    // accumulator round trip then dominates). Bands (more than one worker, per-worker slabs):
+    // the same rule when nearly every kernel is kept (> 3/4: 2.25x, 16 channels: 0-17 % faster
+    // than the 256 KB blocks on 6 of 7 layers), else the 256 KB blocks (16-32 channels: 4x
+    // -10 to +18 %, 8x 0 to +9 % slower at 2 threads).
     void choose_blocking(const packed_weights& w, const conv3x3_options& opt)
     {
         const index_t ci = shape_.in_channels, sh = shape_.stride_h;
@@ -400,10 +402,10 @@ private:
         tv_ = std::min(flat_vectors_, std::max(unit, (tv_ + unit / 2) / unit * unit));
         if (banded_) plan_bands(w, opt);
         const double density = w.density();
-        const index_t per_nine = density > 0 ? index_t(9.0 / density / 16.0 + 0.5) * 16 : ci;
+        const index_t per_nine = std::max<index_t>(16, density > 0 ? index_t(9.0 / density / 16.0 + 0.5) * 16 : ci);
         const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
         const index_t l2_block = std::max<index_t>(16, 65536 / per_channel);
-        cb_ = std::min(ci, opt.channel_block ? opt.channel_block : concurrency_of(pool_) > 1 ? l2_block : std::max<index_t>(16, per_nine));
+        cb_ = std::min(ci, opt.channel_block ? opt.channel_block : !banded_ || density > 0.75 ? per_nine : l2_block);
     }
 
     void build_schedule(const packed_weights& w)
