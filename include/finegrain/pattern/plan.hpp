@@ -12,11 +12,14 @@
 // chosen once; the FKW weights are re-laid for it: filters in FKR order are grouped into blocks
 // of NF filters with identical kernel lists (dummy zero filters pad a short block), and each
 // block's kernels are split per channel block, each carrying its k tap offsets (row tiles: the
-// pattern's vertical tap pair first). run() per image: (1) copies the input into the
-// zero-padded, aligned tap planes (kernels.hpp), split over channels; (2) runs tasks = pixel
-// tiles (row tiles: whole bands of R rows) x balanced filter ranges through parallel_for, each
-// looping channel blocks x filter blocks; (3) copies the valid columns of the flat output to
-// NCHW, split over filters. Steps 1 and 3 are part of the timed work.
+// pattern's vertical tap pair first). run() per image, one worker: (1) copies the input into the
+// zero-padded, aligned tap planes (kernels.hpp); (2) runs the pixel tiles (row tiles: whole
+// bands of R rows), each looping channel blocks x filter blocks; (3) copies the valid columns of
+// the flat output to NCHW. More workers: one parallel_for, task = (band of output rows, range of
+// filter blocks), at most one per worker, the split chosen at plan time by a cost model (bands
+// unless the rows are too few); each task fills, per tile of its band and channel block, its
+// worker's slab of tap planes, runs its filters over it and stores its tile rows: no hand-off,
+// no planes shared between cores. Copies and stores are part of the timed work.
 // Grouped layouts (runs of 16 or 8 filters with identical kernel lists, as project(..., g)
 // produces) take the output-channel-vectorised kernels of group_kernels.hpp instead, with one
 // parallel_for per image: task = (band of output rows, range of groups), at most one per worker,
