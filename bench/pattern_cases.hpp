@@ -110,7 +110,7 @@ inline std::vector<conv_layer> pattern_layers()
     return out;
 }
 
-/// Tuning knobs from the environment (FINEGRAIN_PATTERN_NF / _V / _CB / _TV), for sweeps.
+/// Tuning knobs from the environment (FINEGRAIN_PATTERN_NF / _V / _CB / _TV / _R / _BANDS), for sweeps.
 inline pattern::conv3x3_options pattern_tuning_from_env()
 {
     auto get = [](const char* name) -> index_t {
@@ -123,6 +123,7 @@ inline pattern::conv3x3_options pattern_tuning_from_env()
     o.channel_block = get("FINEGRAIN_PATTERN_CB");
     o.task_vectors = get("FINEGRAIN_PATTERN_TV");
     o.tile_rows = get("FINEGRAIN_PATTERN_R");
+    o.row_bands = get("FINEGRAIN_PATTERN_BANDS");
     return o;
 }
 

@@ -11,7 +11,7 @@
 // (sparse_compare.hpp). Reported per configuration: median ms, useful GFLOP/s,
 // dense-equivalent GFLOP/s, x_dnnl = median over rounds of t_dnnl / t_pattern, x_dense = the
 // same against the faster dense candidate of each round. Tuning knobs come from
-// FINEGRAIN_PATTERN_{NF,V,CB,TV} (see pattern_cases.hpp).
+// FINEGRAIN_PATTERN_{NF,V,CB,TV,R,BANDS} (see pattern_cases.hpp).
 #include <cstdio>
 #include <memory>
 #include <regex>

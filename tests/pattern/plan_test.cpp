@@ -393,20 +393,73 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
             c.pool = &pool;
             c.group = 8;
             check_case<A>(c, seed++);
-            // Tap planes: pixel tiles that end mid-row, 2 filter ranges, dummy filters, channel
-            // blocks: each task stores its own tile of every filter of its range.
-            for (index_t stride : {1, 2}) {
-                c = square(1, 6, 21, 17, stride, 1);
-                c.pool = &pool;
-                c.group = 2;
-                c.connectivity = 0.7;
-                c.opt.filter_group = 1;
-                c.opt.filter_block = 2;
-                c.opt.tile_vectors = 4;
-                c.opt.task_vectors = 6;
-                c.opt.channel_block = 2;
-                check_case<A>(c, seed++);
-            }
+            // Tap planes, flat 2-filter tiles: dummy filters, channel blocks; pixel tiles that end
+            // mid-row on 1 worker, tiles rounded to whole rows in the bands of 2 workers.
+            for (index_t stride : {1, 2})
+                for (executor* p : {static_cast<executor*>(&pool), static_cast<executor*>(nullptr)}) {
+                    c = square(1, 6, 21, 17, stride, 1);
+                    c.pool = p;
+                    c.group = 2;
+                    c.connectivity = 0.7;
+                    c.opt.filter_group = 1;
+                    c.opt.filter_block = 2;
+                    c.opt.tile_vectors = 4;
+                    c.opt.task_vectors = 6;
+                    c.opt.channel_block = 2;
+                    check_case<A>(c, seed++);
+                }
+            // Tap planes on 2 and 3 workers: tasks = bands of rows x ranges of filters, each task
+            // filling its worker's slab per tile and channel block (rows outside the image
+            // re-zeroed in a reused slab) and storing its own rows: filter-only splits (1 band),
+            // bands only, both (3 workers: 1 x 3, 3 x 1), bands of 1 row, bands shorter than R,
+            // several tiles per band, strides, paddings, padded views, batch 2, the flat kernel.
+            thread_pool pool3(3);
+            for (index_t workers : {2, 3})
+                for (index_t bands : {1, 2, 3})
+                    for (index_t stride : {1, 2})
+                        for (index_t pad : {0, 1})
+                            for (index_t size : {5, 13}) {
+                                if (bands > workers) continue;
+                                c = square(1 + (size == 5 && stride == 1), 7, 11, size, stride, pad);
+                                c.pool = workers == 2 ? static_cast<executor*>(&pool) : &pool3;
+                                c.connectivity = 0.6;
+                                c.opt.row_bands = bands;
+                                c.opt.channel_block = size == 13 ? 3 : 0;
+                                c.opt.task_vectors = size == 13 ? 1 : 0;  // tiles of 1 row (R rows with row tiles)
+                                c.opt.tile_rows = pad == 0 && size == 13 && bands == 2 ? 1 : 0;
+                                c.row_padded_views = pad == 1 && bands == 3;
+                                const index_t oh = c.shape.out_height();
+                                const conv3x3_plan<float> plan(make_weights(c, seed), c.shape, [&] {
+                                    conv3x3_options o = c.opt;
+                                    o.pool = c.pool;
+                                    return o;
+                                }());
+                                CHECK(plan.row_bands() == std::min(bands, oh));
+                                CHECK(plan.filter_ranges() == std::min<index_t>(11, workers / std::min(bands, oh)));
+                                check_case<A>(c, seed++);
+                            }
+            // The cost model: bands on a tall image with few channels; a 1-row output can only
+            // split its filters. Either way one task per worker.
+            c = square(1, 4, 6, 40, 1, 1);
+            c.pool = &pool;
+            c.connectivity = 0.5;
+            const conv3x3_plan<float> tall(make_weights(c, seed), c.shape, conv3x3_options{nullptr, activation::none, &pool});
+            CHECK(tall.row_bands() == 2);
+            CHECK(tall.filter_ranges() == 1);
+            check_case<A>(c, seed++);
+            c = square(1, 8, 24, 1, 1, 1);
+            c.pool = &pool;
+            c.connectivity = 0.5;
+            const conv3x3_plan<float> short_wide(make_weights(c, seed), c.shape, conv3x3_options{nullptr, activation::none, &pool});
+            CHECK(short_wide.row_bands() == 1);
+            CHECK(short_wide.filter_ranges() == 2);
+            check_case<A>(c, seed++);
+            CHECK_THROWS_WITH_AS(conv3x3_plan<float>(make_weights(c, 1), c.shape, [] {
+                                     conv3x3_options o;
+                                     o.row_bands = -1;
+                                     return o;
+                                 }()),
+                                 doctest::Contains("options.row_bands"), finegrain::error);
         }
     });
 }
