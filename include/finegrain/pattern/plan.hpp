@@ -283,11 +283,11 @@ private:
         flat_vectors_ = shape_.out_height() * pitch_ / lanes_;
         if (opt.tile_rows != 1 && nf_ == 1 && k_ == 4 && opt.tile_vectors == 0 && find_tap_pairs(w)) {
             // R x V row tiles, about 8-10 accumulators (4 weights + 1 input stay in registers):
-            // V = the row's vectors up to 4, R = rows to fill the registers. (5 x 2 on rows of 4
-            // and 7 vectors: 2-7 % faster at 2.25x and on the ResNet layers, up to 12 % slower on
-            // VGG conv3/conv4 at 8x; measured, not used.)
+            // V = the row's vectors up to 4, R = rows to fill the registers; 5 x 2 instead of 2 x 4
+            // on rows of 4+ vectors when more than 3/4 of the kernels are kept (patterns only:
+            // measured 2-7 % faster there, up to 12 % slower on VGG conv3/conv4 at 8x).
             const index_t pv = pitch_ / lanes_;
-            v_ = std::min<index_t>(pv, 4);
+            v_ = pv >= 4 && w.density() > 0.75 ? 2 : std::min<index_t>(pv, 4);
             r_ = v_ == 4 ? 2 : v_ == 3 ? 3 : v_ == 2 ? 5 : 8;
             tile_ = select_rows(int(r_), int(v_));
             if (tile_) {
