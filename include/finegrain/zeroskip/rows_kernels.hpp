@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "finegrain/core/index.hpp"
 #include "finegrain/simd/batch.hpp"
@@ -114,6 +115,8 @@ struct rows_kernels {
     static void pack_pairs(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept;
 
 private:
+    template <class X, class V>
+    static index_t list_nonzero(const X* x, index_t n, std::int32_t* rows, V* values) noexcept;
     /// next[0..max_group): the rows of the group prefetch_groups after gi (padded with its last
     /// row; near the end: the last group's).
     template <class Wt>
@@ -221,48 +224,48 @@ void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
     }
 }
 
+// x86: one lane mask per vector (float: lanes_of<float>, uint8: nonzero_bytes_width bytes),
+// one step per non-zero; other archs and the tail: the branch-free scalar loop.
 template <class Arch>
-index_t rows_kernels<Arch>::nonzero(const float* x, index_t n, std::int32_t* rows, float* values) noexcept
+template <class X, class V>
+index_t rows_kernels<Arch>::list_nonzero(const X* x, index_t n, std::int32_t* rows, V* values) noexcept
 {
+    constexpr bool bytes = std::is_same<X, std::uint8_t>::value;
     index_t e = 0, k = 0;
     if constexpr (Arch::id == simd::arch_id::sse4_2 || Arch::id == simd::arch_id::avx2 || Arch::id == simd::arch_id::avx512) {
-        constexpr index_t V = static_cast<index_t>(simd::lanes_of<float, Arch>());
-        for (; k + V <= n; k += V)
-            for (std::uint32_t m = simd::nonzero_lanes<Arch>(x + k); m != 0; m &= m - 1) {
+        constexpr index_t W = bytes ? simd::nonzero_bytes_width<Arch>() : static_cast<index_t>(simd::lanes_of<float, Arch>());
+        for (; k + W <= n; k += W) {
+            std::uint32_t m;
+            if constexpr (bytes)
+                m = simd::nonzero_bytes<Arch>(x + k);
+            else
+                m = simd::nonzero_lanes<Arch>(x + k);
+            for (; m != 0; m &= m - 1) {
                 const index_t j = k + __builtin_ctz(m);
                 rows[e] = static_cast<std::int32_t>(j);
                 values[e] = x[j];
                 ++e;
             }
+        }
     }
     for (; k < n; ++k) {  // branch-free: overwritten when zero
         rows[e] = static_cast<std::int32_t>(k);
         values[e] = x[k];
-        e += x[k] != 0.0f ? 1 : 0;
+        e += x[k] != X(0) ? 1 : 0;
     }
     return e;
 }
 
 template <class Arch>
+index_t rows_kernels<Arch>::nonzero(const float* x, index_t n, std::int32_t* rows, float* values) noexcept
+{
+    return list_nonzero(x, n, rows, values);
+}
+
+template <class Arch>
 index_t rows_kernels<Arch>::nonzero(const std::uint8_t* x, index_t n, std::int32_t* rows, std::int32_t* values) noexcept
 {
-    index_t e = 0, k = 0;
-    if constexpr (Arch::id == simd::arch_id::sse4_2 || Arch::id == simd::arch_id::avx2 || Arch::id == simd::arch_id::avx512) {
-        constexpr index_t V = simd::nonzero_bytes_width<Arch>();
-        for (; k + V <= n; k += V)
-            for (std::uint32_t m = simd::nonzero_bytes<Arch>(x + k); m != 0; m &= m - 1) {
-                const index_t j = k + __builtin_ctz(m);
-                rows[e] = static_cast<std::int32_t>(j);
-                values[e] = x[j];
-                ++e;
-            }
-    }
-    for (; k < n; ++k) {  // branch-free: overwritten when zero
-        rows[e] = static_cast<std::int32_t>(k);
-        values[e] = x[k];
-        e += x[k] != 0 ? 1 : 0;
-    }
-    return e;
+    return list_nonzero(x, n, rows, values);
 }
 
 // ---- integer, scalar arch -------------------------------------------------------------------------
