@@ -119,6 +119,37 @@ TEST_CASE("block spmm plan: 1x1 blocks with long rows take the input-row segment
     });
 }
 
+TEST_CASE("block spmm plan: narrow tiles of long rows and multi-pass blocks on every arch")
+{
+    // Rows of >= spmm_split_min_blocks blocks: the leftover vectors of a row (narrow tiles, < 6
+    // accumulators) rotate over 2 or 4 accumulator sets (remainder blocks after the last full
+    // set, rows just under and over the threshold); 8x1 / 16x1 blocks run their row passes back
+    // to back on each tile (m past a pass, the later passes' X prefetch on long rows).
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        const index_t k = 3 * block::spmm_split_min_blocks + 7;
+        std::uint32_t seed = 6000;
+        for (const block::block_shape bs : {block::block_shape{1, 1}, block::block_shape{2, 1}, block::block_shape{4, 1},
+                                            block::block_shape{8, 1}, block::block_shape{16, 1}}) {
+            const index_t tile = block::spmm_vectors<A>(block::spmm_rows<A>(bs.r)) * w;
+            for (const index_t n : {tile + w + 1, tile + 2 * w, 2 * tile + 3 * w - 1, w + 1})
+                check_spmm({2 * bs.r + 3, n, k, bs, 0.5, activation::relu, true}, seed++);
+            check_spmm({bs.r + 1, tile + w + 2, k, bs, 0.9, activation::none, false}, seed++);
+            // Around the threshold: about spmm_split_min_blocks - 2 .. + 2 blocks per row.
+            const index_t k_edge = block::spmm_split_min_blocks + 2;
+            for (const double s : {0.0, 0.05, 0.1})
+                check_spmm({3 * bs.r, tile + w + 1, k_edge, bs, s, activation::relu6, true}, seed++);
+        }
+        // Long rows whose tile-wide X slice exceeds spmm_pass_l1_bytes: 8x1 / 16x1 passes after
+        // the first prefetch X again.
+        const index_t tile4 = block::spmm_vectors<A>(block::spmm_rows<A>(8)) * w;
+        const index_t k_long = 4 * block::spmm_pass_l1_bytes / (tile4 * index_t(sizeof(float))) + 9;
+        for (const block::block_shape bs : {block::block_shape{8, 1}, block::block_shape{16, 1}})
+            check_spmm({bs.r + 5, tile4 + w + 1, k_long, bs, 0.5, activation::relu, true}, seed++);
+    });
+}
+
 TEST_CASE("block spmm plan edge battery: sizes from 1, sparsity 0 to 100%")
 {
     fgtest::for_each_runnable_arch([](auto arch) {

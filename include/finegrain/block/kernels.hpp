@@ -13,7 +13,8 @@
 //             contiguous (NCHW planes, or k x n / m x n row-major matrices); Y row stride ldy.
 //   Tile:     RT block rows x NV pixel vectors of accumulators (spmm_rows/spmm_vectors below);
 //             per block: c*NV activation loads, RT*c weight broadcasts, RT*c*NV FMAs. Blocks
-//             taller than RT run as r/RT row passes. Leftover vectors use NV/2, ... 4, 3, 2, 1 tiles;
+//             taller than RT run as r/RT row passes, back to back on each tile
+//             (the later passes read the tile's X rows from L1). Leftover vectors use NV/2, ... 4, 3, 2, 1 tiles;
 //             a last partial vector is computed at n_end - lanes (overlapping, rewriting the same
 //             values) when the range holds >= lanes pixels, else lane by lane.
 //   Preconds: r, c in {1,2,4,8,16}; row_ptr/col/values valid (validated at pack time); every
@@ -78,6 +79,16 @@ constexpr index_t spmm_vectors(index_t rt) noexcept
     return rt >= 8 ? 1 : rt >= 4 ? 3 : rt >= 2 ? 5 : 12;
 }
 
+/// SpMM, blocks taller than the register tile: the later row passes on a tile prefetch X again when
+/// the row's tile-wide X slice exceeds this (it no longer sits in L1 after the first pass).
+constexpr index_t spmm_pass_l1_bytes = 16 * 1024;
+
+/// SpMM, narrow tiles (< 6 accumulators, a row's leftover vectors): rows of at least this many
+/// blocks rotate over 2 or 4 accumulator sets (measured, 1x1 blocks at 70 %: 7x7 layers with
+/// K >= 160 +7-14 %; on rows of 2-20 blocks the split lost 3-7 %: out-of-order execution
+/// overlaps a short chain with the next row's work).
+constexpr index_t spmm_split_min_blocks = 40;
+
 /// SpMV on 1-column blocks of lanes or 2 lanes rows: block-row parts streamed at once
 /// (measured on VGG fc6 8x1 @90 %, 43.7 MB from DRAM: 1 stream 14 GB/s, 2: 17, 4: 19, 8: 16.5).
 constexpr int spmv_streams = 4;
@@ -132,15 +143,15 @@ struct bsr_kernels {
     static void spmv_u32(const spmv_args& p) noexcept;
 
 private:
-    template <int RT, bool C1>
-    static void spmm_rows_of(const spmm_args& p, index_t row_off, index_t n_start) noexcept;
-    template <int RT, bool C1, int NV>
-    static void spmm_vectors_of(const spmm_args& p, index_t rb, index_t row_off, index_t& n) noexcept;
+    template <int RT, bool C1, bool Passes = false>
+    static void spmm_rows_of(const spmm_args& p, index_t n_start) noexcept;
+    template <int RT, bool C1, bool Passes, int NV>
+    static void spmm_vectors_of(const spmm_args& p, index_t rb, index_t& n) noexcept;
     template <int NV>
     static void spmm_segments(const spmm_args& p) noexcept;
-    template <class B, int RT, int NV, bool C1>
-    static void tile(const spmm_args& p, index_t rb, index_t row_off, index_t n0) noexcept;
-    template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish>
+    template <class B, int RT, int NV, bool C1, bool Passes>
+    static void tile(const spmm_args& p, index_t rb, index_t n0) noexcept;
+    template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish, int S = 1>
     static void tile_blocks(const spmm_args& p, index_t rb, index_t row_off, index_t n0, index_t b0, index_t b1,
                             index_t prefetch) noexcept;
 
@@ -160,22 +171,43 @@ private:
 // ---- SpMM -------------------------------------------------------------------------------------
 
 template <class Arch>
-template <class B, int RT, int NV, bool C1>
-void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t row_off, index_t n0) noexcept
+template <class B, int RT, int NV, bool C1, bool Passes>
+void bsr_kernels<Arch>::tile(const spmm_args& p, index_t rb, index_t n0) noexcept
 {
-    tile_blocks<B, RT, NV, C1, false, true>(p, rb, row_off, n0, p.row_ptr[rb], p.row_ptr[rb + 1], p.prefetch_blocks);
+    const index_t b0 = p.row_ptr[rb], b1 = p.row_ptr[rb + 1];
+    if constexpr (!Passes) {  // r = RT
+        // Narrow tiles (a row's leftover vectors: RT * NV < 6 accumulators) on long rows: the
+        // FMA latency chain outgrows what out-of-order execution overlaps (1x1 blocks, one vector:
+        // 4 cycles per block), so 1-column blocks rotate over S accumulator sets.
+        constexpr int S = !C1 || RT * NV >= 6 ? 1 : RT * NV >= 3 ? 2 : 4;
+        if (S > 1 && b1 - b0 >= spmm_split_min_blocks)
+            tile_blocks<B, RT, NV, C1, false, true, S>(p, rb, 0, n0, b0, b1, p.prefetch_blocks);
+        else
+            tile_blocks<B, RT, NV, C1, false, true>(p, rb, 0, n0, b0, b1, p.prefetch_blocks);
+    } else {
+        // Blocks taller than RT (8x1 / 16x1 on 16-register ISAs) run their RT-row passes back to
+        // back on the same tile: the first pass brings the tile's X rows into L1, the later ones
+        // read them there (and prefetch only when the row's tile-wide X slice exceeds
+        // spmm_pass_l1_bytes).
+        const index_t later_prefetch =
+            (b1 - b0) * NV * index_t(B::size) * index_t(sizeof(float)) > spmm_pass_l1_bytes ? p.prefetch_blocks : 0;
+        for (index_t off = 0; off < p.r && rb * p.r + off < p.m; off += RT)
+            tile_blocks<B, RT, NV, C1, false, true>(p, rb, off, n0, b0, b1,
+                                                    off == 0 ? p.prefetch_blocks : later_prefetch);
+    }
 }
 
 // Blocks [b0, b1) of block row rb on one tile. LoadY: start from the partial sums stored in Y
 // (rows < m) instead of zero; Finish: add bias, clamp; else Y receives the raw partial sums.
 template <class Arch>
-template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish>
+template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish, int S>
 void bsr_kernels<Arch>::tile_blocks(const spmm_args& p, index_t rb, index_t row_off, index_t n0, index_t b0,
                                     index_t b1, index_t prefetch) noexcept
 {
     constexpr index_t W = static_cast<index_t>(B::size);
+    static_assert(S == 1 || S == 2 || S == 4, "accumulator sets");
     const index_t row0 = rb * p.r + row_off;
-    B acc[RT][NV];
+    B acc[RT][NV], more[S][RT][NV];
 #pragma GCC unroll 16
     for (int i = 0; i < RT; ++i) {
         if (LoadY && row0 + i < p.m) {
@@ -191,7 +223,41 @@ void bsr_kernels<Arch>::tile_blocks(const spmm_args& p, index_t rb, index_t row_
     const std::uint32_t* FINEGRAIN_RESTRICT col = p.col;
     const float* FINEGRAIN_RESTRICT w = p.values + b0 * rc + row_off;
     const float* FINEGRAIN_RESTRICT x = p.x + n0;
-    for (index_t b = b0; b < b1; ++b, w += rc) {
+    index_t b = b0;
+    if constexpr (S > 1) {  // S accumulator sets: block b + s into set s, summed at the end
+#pragma GCC unroll 4
+        for (int s = 1; s < S; ++s)
+#pragma GCC unroll 16
+            for (int i = 0; i < RT; ++i)
+#pragma GCC unroll 16
+                for (int v = 0; v < NV; ++v) more[s][i][v] = B(0.0f);
+        for (; b + S <= b1; b += S, w += S * rc) {
+#pragma GCC unroll 4
+            for (int s = 0; s < S; ++s) {
+                const float* xb = x + static_cast<index_t>(col[b + s]) * p.col_stride;
+                B xv[NV];
+#pragma GCC unroll 16
+                for (int v = 0; v < NV; ++v) xv[v] = B::load_unaligned(xb + v * W);
+#pragma GCC unroll 16
+                for (int i = 0; i < RT; ++i) {
+                    const B wi(w[s * rc + i]);
+#pragma GCC unroll 16
+                    for (int v = 0; v < NV; ++v) {
+                        B& a = s == 0 ? acc[i][v] : more[s][i][v];
+                        a = simd::fma(wi, xv[v], a);
+                    }
+                }
+            }
+        }
+#pragma GCC unroll 16
+        for (int i = 0; i < RT; ++i)
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; ++v) {
+                if constexpr (S == 2) acc[i][v] = acc[i][v] + more[1][i][v];
+                if constexpr (S == 4) acc[i][v] = (acc[i][v] + more[1][i][v]) + (more[2][i][v] + more[3][i][v]);
+            }
+    }
+    for (; b < b1; ++b, w += rc) {
         const index_t unit = static_cast<index_t>(col[b]);
         const float* xb = x + unit * p.col_stride;
         if (C1) {
@@ -250,28 +316,27 @@ void bsr_kernels<Arch>::tile_blocks(const spmm_args& p, index_t rb, index_t row_
 }
 
 template <class Arch>
-template <int RT, bool C1, int NV>
-void bsr_kernels<Arch>::spmm_vectors_of(const spmm_args& p, index_t rb, index_t row_off, index_t& n) noexcept
+template <int RT, bool C1, bool Passes, int NV>
+void bsr_kernels<Arch>::spmm_vectors_of(const spmm_args& p, index_t rb, index_t& n) noexcept
 {
     using B = simd::batch<float, Arch>;
-    for (; n + NV * lanes <= p.n_end; n += NV * lanes) tile<B, RT, NV, C1>(p, rb, row_off, n);
-    if constexpr (NV > 1) spmm_vectors_of<RT, C1, (NV > 4 ? NV / 2 : NV - 1)>(p, rb, row_off, n);
+    for (; n + NV * lanes <= p.n_end; n += NV * lanes) tile<B, RT, NV, C1, Passes>(p, rb, n);
+    if constexpr (NV > 1) spmm_vectors_of<RT, C1, Passes, (NV > 4 ? NV / 2 : NV - 1)>(p, rb, n);
 }
 
 template <class Arch>
-template <int RT, bool C1>
-void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t row_off, index_t n_start) noexcept
+template <int RT, bool C1, bool Passes>
+void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t n_start) noexcept
 {
     constexpr int NV = static_cast<int>(spmm_vectors<Arch>(RT));
     for (index_t rb = p.row_begin; rb < p.row_end; ++rb) {
-        if (rb * p.r + row_off >= p.m) continue;  // a 16-row block's second pass past the matrix
         index_t n = n_start;
-        spmm_vectors_of<RT, C1, NV>(p, rb, row_off, n);
+        spmm_vectors_of<RT, C1, Passes, NV>(p, rb, n);
         if (n < p.n_end) {
             if (p.n_end - p.n_begin >= lanes) {  // one overlapping vector ends the range
-                tile<simd::batch<float, Arch>, RT, 1, C1>(p, rb, row_off, p.n_end - lanes);
+                tile<simd::batch<float, Arch>, RT, 1, C1, Passes>(p, rb, p.n_end - lanes);
             } else {
-                for (; n < p.n_end; ++n) tile<simd::scalar_batch<float>, RT, 1, C1>(p, rb, row_off, n);
+                for (; n < p.n_end; ++n) tile<simd::scalar_batch<float>, RT, 1, C1, Passes>(p, rb, n);
             }
         }
     }
@@ -307,7 +372,7 @@ void bsr_kernels<Arch>::spmm_segments(const spmm_args& p) noexcept
                         tile_blocks<B, 1, NV, true, true, true>(p, rb, 0, n, s[0], s[1], 0);
                 }
     }
-    if (n_full < p.n_end) spmm_rows_of<1, true>(p, 0, n_full);
+    if (n_full < p.n_end) spmm_rows_of<1, true>(p, n_full);
 }
 
 template <class Arch>
@@ -323,12 +388,14 @@ void bsr_kernels<Arch>::spmm(const spmm_args& p) noexcept
         return;
     }
     switch (p.r) {
-    case 1: c1 ? spmm_rows_of<1, true>(p, 0, n0) : spmm_rows_of<1, false>(p, 0, n0); break;
-    case 2: c1 ? spmm_rows_of<2, true>(p, 0, n0) : spmm_rows_of<2, false>(p, 0, n0); break;
-    case 4: c1 ? spmm_rows_of<4, true>(p, 0, n0) : spmm_rows_of<4, false>(p, 0, n0); break;
-    default:  // 8, 16: passes of max_rt rows
-        for (index_t off = 0; off < p.r; off += max_rt)
-            c1 ? spmm_rows_of<max_rt, true>(p, off, n0) : spmm_rows_of<max_rt, false>(p, off, n0);
+    case 1: c1 ? spmm_rows_of<1, true>(p, n0) : spmm_rows_of<1, false>(p, n0); break;
+    case 2: c1 ? spmm_rows_of<2, true>(p, n0) : spmm_rows_of<2, false>(p, n0); break;
+    case 4: c1 ? spmm_rows_of<4, true>(p, n0) : spmm_rows_of<4, false>(p, n0); break;
+    default:  // 8, 16
+        if (p.r == max_rt)
+            c1 ? spmm_rows_of<max_rt, true>(p, n0) : spmm_rows_of<max_rt, false>(p, n0);
+        else  // passes of max_rt rows on each tile
+            c1 ? spmm_rows_of<max_rt, true, true>(p, n0) : spmm_rows_of<max_rt, false, true>(p, n0);
         break;
     }
 }
