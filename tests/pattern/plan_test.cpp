@@ -23,12 +23,15 @@ struct pattern_case {
     conv3x3_options opt{};
     executor* pool = nullptr;
     bool row_padded_views = false;
+    index_t pruned_filter = -1;  // >= 0: this output channel's weights are zero (no kept kernel)
 };
 
 packed_weights make_weights(const pattern_case& c, std::uint32_t seed)
 {
     const auto& s = c.shape;
-    const auto dense = random_floats(std::size_t(s.weight_dims().size()), seed);
+    auto dense = random_floats(std::size_t(s.weight_dims().size()), seed);
+    if (c.pruned_filter >= 0)
+        for (index_t i = 0; i < s.in_channels * 9; ++i) dense[std::size_t(c.pruned_filter * s.in_channels * 9 + i)] = 0.0f;
     const projection p = project(tensor4_view<const float>(dense.data(), s.weight_dims()), c.lib, c.connectivity, c.group);
     return pack(tensor4_view<const float>(p.weights.data(), s.weight_dims()), c.lib);
 }
@@ -358,6 +361,36 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
             check_case<A>(c, seed++);
             c.connectivity = 1.0 / 63.0;
             check_case<A>(c, seed++);
+            // Both filter orders of one call per channel block (block-major: every filter per
+            // R x V block; filter-major: each filter over the tile): 1 and 7 filters (one with
+            // every kernel pruned), rows not a multiple of R, row vectors not a multiple of V,
+            // one or several channel blocks (accumulate / epilogue per filter), tasks of 1 row.
+            for (index_t order : {1, 2})
+                for (index_t co : {1, 7})
+                    for (index_t oh : {1, 7, 11})
+                        for (index_t pv : {1, 3, 5}) {
+                            c = square(1, 5, co, 1, 1, 1);
+                            c.shape.in_height = oh;
+                            c.shape.in_width = std::max<index_t>(1, pv * lanes - (pv == 3 ? lanes / 2 : 0));
+                            c.connectivity = 0.6;
+                            c.pruned_filter = co > 1 ? 3 : -1;
+                            c.opt.row_order = order;
+                            c.opt.channel_block = pv == 3 ? 0 : 2;
+                            c.opt.task_vectors = oh == 7 ? 1 : 0;
+                            const packed_weights w = make_weights(c, seed);
+                            bool empty_filter = false;
+                            for (index_t f = 0; f < co; ++f) empty_filter |= w.offset()[std::size_t(f) + 1] == w.offset()[std::size_t(f)];
+                            CHECK(empty_filter == (co > 1));
+                            const conv3x3_plan<float> plan(w, c.shape, c.opt);
+                            CHECK(plan.block_major() == (order == 1));
+                            CHECK(check_case<A>(c, seed++).find("pattern_lre_") != std::string::npos);
+                        }
+            CHECK_THROWS_WITH_AS(conv3x3_plan<float>(make_weights(c, 1), c.shape, [] {
+                                     conv3x3_options o;
+                                     o.row_order = 3;
+                                     return o;
+                                 }()),
+                                 doctest::Contains("options.row_order"), finegrain::error);
             // No pair in a corner pattern, k != 4, or switched off: flat tiles.
             c = square(1, 4, 5, 12, 1, 1);
             c.lib = pattern_set({mask_of(0, 2, 6, 8), mask_of(0, 1, 3, 4)});

@@ -50,15 +50,24 @@
 //   Numerics: fp32 FMA, kernels accumulated in stored order; within c*K*eps*|in|*|w| of ref.
 //
 // row-tile function (select_rows)
-//   Computes: the tile function's sum for NF = 1 and k = 4 over a.vectors = rows * a.row_vectors
-//             flat vectors (whole flat rows of P = row_vectors * L floats), with the pair taps
-//             0 and 1 of every kernel one row apart (tap_offsets[1] = tap_offsets[0] + P; tap 1's
-//             stored offset is not read).
+//   Computes: for each run n < a.run_count (one filter's kept kernels of one channel block,
+//             conv3x3_filter_run): the tile function's sum for NF = 1 and k = 4 over
+//             a.vectors = rows * a.row_vectors flat vectors (whole flat rows of P = row_vectors * L
+//             floats) into the flat output row a.output + run.row * output_stride, accumulating
+//             when run.flags has run_accumulate, adding bias[run.row] (a.bias, or 0 when null)
+//             and clamping when it has run_epilogue; the run's kernels are tap_offsets / weights
+//             + 4 * run.first on, with the pair taps 0 and 1 one row apart (tap_offsets[1] =
+//             tap_offsets[0] + P; tap 1's stored offset is not read). a.kernels, a.accumulate,
+//             a.epilogue are not read.
+//   Order:    a.block_major: for each R x V block of the tile, every run (filter) in turn, so
+//             the block's input (R + 1 rows x V vectors of each plane of the channel block) stays
+//             in L1 while the filters stream over it; else filter-major: each run over the whole
+//             tile in turn (its kernels' weights stay in L1). One call per (tile, channel block).
 //   Layouts:  as the tile function; tap_offsets and weights per kernel in the order pair
 //             (upper, lower), then the other two taps.
 //   Tile:     R rows x V vectors in registers (8-10 accumulators + 4 weights + 1 input); the
-//             last rows % R rows run as a tile of that many rows and the last row_vectors % V
-//             columns of each band as a tile of that many vectors.
+//             last rows % R rows run as blocks of that many rows and the last row_vectors % V
+//             columns of each band as blocks of that many vectors.
 //   Preconds: as the tile function; reads reach R + 1 rows below the band's first row.
 //   Numerics: fp32 FMA, kernels in stored order, each kernel's taps in the stored (pair first)
 //             order; within c*K*eps*|in|*|w| of ref.
@@ -73,6 +82,15 @@
 namespace finegrain {
 namespace pattern {
 
+// Row tiles: one filter's kept kernels in one channel block (built at plan time).
+enum conv3x3_run_flags : std::int32_t { run_accumulate = 1, run_epilogue = 2 };
+struct conv3x3_filter_run {
+    std::int32_t first = 0;    // first kernel (tap_offsets / weights + 4 * first)
+    std::int32_t kernels = 0;  // kept kernels (0: an all-pruned filter's act(bias) pass)
+    std::int32_t row = 0;      // output row (output + row * output_stride) and bias index
+    std::int32_t flags = 0;    // run_accumulate: add to the output; run_epilogue: bias + clamp
+};
+
 struct conv3x3_tile_args {
     const float* input = nullptr;   // tap planes, at the tile's first flat output position
     float* output = nullptr;        // flat output row of the block's first filter, at the tile start
@@ -85,8 +103,11 @@ struct conv3x3_tile_args {
     index_t k = 0;                                  // taps per pattern
     bool accumulate = false;  // add to the output (later channel blocks) instead of starting at 0
     bool epilogue = false;    // last channel block: add bias, clamp
-    const float* bias = nullptr;  // NF values, or null
+    const float* bias = nullptr;  // NF values (row tiles: one per output row), or null
     float lo = 0, hi = 0;
+    const conv3x3_filter_run* runs = nullptr;  // row tiles: the filters of this channel block
+    index_t run_count = 0;
+    bool block_major = false;  // row tiles: every run per R x V block (else each run over the whole tile)
 };
 
 using conv3x3_tile_fn = void (*)(const conv3x3_tile_args&) noexcept;
@@ -95,8 +116,8 @@ template <class Arch>
 struct conv3x3_kernels {
     /// The tile function for nf filters x v vectors with k taps, or null if not compiled.
     static conv3x3_tile_fn select(int nf, int v, int k) noexcept;
-    /// The row-tile function (1 filter, r rows x v vectors, 4 taps whose first two are a
-    /// vertical pair), or null if not compiled.
+    /// The row-tile function (r rows x v vectors of each run's filter, 4 taps whose first two
+    /// are a vertical pair), or null if not compiled.
     static conv3x3_tile_fn select_rows(int r, int v) noexcept;
 
 private:
@@ -254,9 +275,17 @@ template <int R, int V>
 void conv3x3_kernels<Arch>::row_tiles(const conv3x3_tile_args& a) noexcept
 {
     const index_t pv = a.row_vectors, rows = a.vectors / pv;
-    index_t y = 0;
-    for (; y + R <= rows; y += R) row_band<R, V>(a, y * pv, R);
-    if (y < rows) row_band<R - 1, V>(a, y * pv, rows - y);
+    const index_t passes = a.block_major ? 1 : a.run_count;
+    for (index_t n = 0; n < passes; ++n) {  // filter-major: one run per pass over the tile
+        conv3x3_tile_args p = a;
+        if (!a.block_major) {
+            p.runs = a.runs + n;
+            p.run_count = 1;
+        }
+        index_t y = 0;
+        for (; y + R <= rows; y += R) row_band<R, V>(p, y * pv, R);
+        if (y < rows) row_band<R - 1, V>(p, y * pv, rows - y);
+    }
 }
 
 // A band of exactly `rows` (<= R) rows: R x V blocks across the row, then the last columns.
@@ -288,6 +317,7 @@ void conv3x3_kernels<Arch>::row_band_columns(const conv3x3_tile_args& a, index_t
     }
 }
 
+// Every run (filter) over the R x V block at flat vector v0 of the tile.
 template <class Arch>
 template <int R, int V>
 void conv3x3_kernels<Arch>::row_block(const conv3x3_tile_args& a, index_t v0) noexcept
@@ -295,50 +325,61 @@ void conv3x3_kernels<Arch>::row_block(const conv3x3_tile_args& a, index_t v0) no
     using B = simd::batch<float, Arch>;
     constexpr index_t L = static_cast<index_t>(B::size);
     const index_t P = a.row_vectors * L;
-    float* out = a.output + v0 * L;
-    B acc[R][V];
-#pragma GCC unroll 16
-    for (index_t r = 0; r < R; ++r)
-#pragma GCC unroll 16
-        for (index_t v = 0; v < V; ++v) acc[r][v] = a.accumulate ? B::load_aligned(out + r * P + v * L) : B(0.0f);
-
     const float* in = a.input + v0 * L;
-    const std::int32_t* taps = a.tap_offsets;
-    const float* w = a.weights;
-    for (index_t j = 0; j < a.kernels; ++j, taps += 4, w += 4) {
-        // Taps 0 and 1: the vertical pair (tap 1 reads one row below tap 0): input row i of
-        // the pair's plane feeds output row i through tap 0 and output row i - 1 through tap 1.
-        const float* x0 = in_register(in + taps[0]);
-        const float* x2 = in_register(in + taps[2]);
-        const float* x3 = in_register(in + taps[3]);
-        const B w0(w[0]), w1(w[1]), w2(w[2]), w3(w[3]);
+    const B lo(a.lo), hi(a.hi);
+    for (index_t n = 0; n < a.run_count; ++n) {
+        const conv3x3_filter_run& run = a.runs[n];
+        float* out = a.output + index_t(run.row) * a.output_stride + v0 * L;
+        B acc[R][V];
+        if (run.flags & run_accumulate) {
 #pragma GCC unroll 16
-        for (index_t v = 0; v < V; ++v) {
+            for (index_t r = 0; r < R; ++r)
 #pragma GCC unroll 16
-            for (index_t i = 0; i <= R; ++i) {
-                const B x = in_register(B::load_aligned(x0 + i * P + v * L));
-                if (i < R) acc[i][v] = simd::fma(w0, x, acc[i][v]);
-                if (i > 0) acc[i - 1][v] = simd::fma(w1, x, acc[i - 1][v]);
-            }
+                for (index_t v = 0; v < V; ++v) acc[r][v] = B::load_aligned(out + r * P + v * L);
+        } else {
 #pragma GCC unroll 16
-            for (index_t r = 0; r < R; ++r) {
-                acc[r][v] = simd::fma(w2, B::load_aligned(x2 + r * P + v * L), acc[r][v]);
-                acc[r][v] = simd::fma(w3, B::load_aligned(x3 + r * P + v * L), acc[r][v]);
+            for (index_t r = 0; r < R; ++r)
+#pragma GCC unroll 16
+                for (index_t v = 0; v < V; ++v) acc[r][v] = B(0.0f);
+        }
+
+        const std::int32_t* taps = a.tap_offsets + 4 * index_t(run.first);
+        const float* w = a.weights + 4 * index_t(run.first);
+        for (index_t j = 0; j < run.kernels; ++j, taps += 4, w += 4) {
+            // Taps 0 and 1: the vertical pair (tap 1 reads one row below tap 0): input row i of
+            // the pair's plane feeds output row i through tap 0 and output row i - 1 through tap 1.
+            const float* x0 = in_register(in + taps[0]);
+            const float* x2 = in_register(in + taps[2]);
+            const float* x3 = in_register(in + taps[3]);
+            const B w0(w[0]), w1(w[1]), w2(w[2]), w3(w[3]);
+#pragma GCC unroll 16
+            for (index_t v = 0; v < V; ++v) {
+#pragma GCC unroll 16
+                for (index_t i = 0; i <= R; ++i) {
+                    const B x = in_register(B::load_aligned(x0 + i * P + v * L));
+                    if (i < R) acc[i][v] = simd::fma(w0, x, acc[i][v]);
+                    if (i > 0) acc[i - 1][v] = simd::fma(w1, x, acc[i - 1][v]);
+                }
+#pragma GCC unroll 16
+                for (index_t r = 0; r < R; ++r) {
+                    acc[r][v] = simd::fma(w2, B::load_aligned(x2 + r * P + v * L), acc[r][v]);
+                    acc[r][v] = simd::fma(w3, B::load_aligned(x3 + r * P + v * L), acc[r][v]);
+                }
             }
         }
-    }
 
-    if (a.epilogue) {
-        const B lo(a.lo), hi(a.hi), bias(a.bias ? a.bias[0] : 0.0f);
+        if (run.flags & run_epilogue) {
+            const B bias(a.bias ? a.bias[run.row] : 0.0f);
+#pragma GCC unroll 16
+            for (index_t r = 0; r < R; ++r)
+#pragma GCC unroll 16
+                for (index_t v = 0; v < V; ++v) acc[r][v] = simd::min(simd::max(acc[r][v] + bias, lo), hi);
+        }
 #pragma GCC unroll 16
         for (index_t r = 0; r < R; ++r)
 #pragma GCC unroll 16
-            for (index_t v = 0; v < V; ++v) acc[r][v] = simd::min(simd::max(acc[r][v] + bias, lo), hi);
+            for (index_t v = 0; v < V; ++v) acc[r][v].store_aligned(out + r * P + v * L);
     }
-#pragma GCC unroll 16
-    for (index_t r = 0; r < R; ++r)
-#pragma GCC unroll 16
-        for (index_t v = 0; v < V; ++v) acc[r][v].store_aligned(out + r * P + v * L);
 }
 
 template <class Arch>

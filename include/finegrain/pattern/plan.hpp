@@ -14,8 +14,9 @@
 // block's kernels are split per channel block, each carrying its k tap offsets (row tiles: the
 // pattern's vertical tap pair first). run() per image, one worker: (1) copies the input into the
 // zero-padded, aligned tap planes (kernels.hpp); (2) runs the pixel tiles (row tiles: whole
-// bands of R rows), each looping channel blocks x filter blocks; (3) copies the valid columns of
-// the flat output to NCHW. More workers: one parallel_for, task = (band of output rows, range of
+// bands of R rows), each looping channel blocks x filter blocks (row tiles: one kernel call per
+// tile and channel block loops the filters, block-major when an R x V block's planes fit L1,
+// the tile then being the whole image); (3) copies the valid columns of the flat output to NCHW. More workers: one parallel_for, task = (band of output rows, range of
 // filter blocks), at most one per worker, the split chosen at plan time by a cost model (bands
 // unless the rows are too few); each task fills, per tile of its band and channel block, its
 // worker's slab of tap planes, runs its filters over it and stores its tile rows: no hand-off,
@@ -62,6 +63,10 @@ struct conv3x3_options {
     // shared by a pattern's vertical tap pair): 0 = auto (k = 4 and every pattern of the
     // library has such a pair), 1 = off (flat tiles).
     index_t tile_rows = 0;
+    // Row tiles, one worker: 0 = auto (block-major when one R x V block of a channel block's
+    // planes fits L1), 1 = block-major (every filter per R x V block, the whole image as one
+    // tile), 2 = filter-major (each filter over tiles of ~48 vectors). More workers: filter-major.
+    index_t row_order = 0;
     // Output-channel-vectorised kernels (group_kernels.hpp) for filters that share kernel
     // lists in groups: 0 = auto (16, else 8, when the layout is grouped and the arch has the
     // kernel), 1 = never (tap-plane kernels above), 8 or 16 = that group width.
@@ -114,6 +119,8 @@ public:
     index_t tile_rows() const noexcept { return r_; }
     index_t channel_block() const noexcept { return cb_; }
     index_t task_vectors() const noexcept { return tv_; }
+    /// Row tiles on one worker: true when every filter runs per R x V block (block-major).
+    bool block_major() const noexcept { return block_major_; }
     /// Tap-plane kernels with more than one worker: bands of output rows per image and ranges
     /// of filter blocks per band (one task each); 0 and the task tiles otherwise.
     index_t row_bands() const noexcept { return banded_ ? static_cast<index_t>(band_.size()) - 1 : 0; }
@@ -124,6 +131,7 @@ public:
     std::size_t bytes() const noexcept
     {
         return (out_channel_.size() + kernel_tap_.size() + kernel_tap_direct_.size()) * sizeof(std::int32_t) +
+               runs_.size() * sizeof(conv3x3_filter_run) + run_begin_.size() * sizeof(index_t) +
                weights_.bytes() + bias_.bytes() + input_.bytes() + output_.bytes();
     }
 
@@ -167,6 +175,8 @@ private:
         detail::require(opt.channel_block >= 0, "options.channel_block", opt.channel_block, "must be >= 0");
         detail::require(opt.task_vectors >= 0, "options.task_vectors", opt.task_vectors, "must be >= 0");
         detail::require(opt.tile_rows == 0 || opt.tile_rows == 1, "options.tile_rows", opt.tile_rows, "must be 0 (auto) or 1 (off)");
+        detail::require(opt.row_order >= 0 && opt.row_order <= 2, "options.row_order", opt.row_order,
+                        "must be 0 (auto), 1 (block-major) or 2 (filter-major)");
         detail::require(opt.filter_group == 0 || opt.filter_group == 1 || opt.filter_group == 8 || opt.filter_group == 16,
                         "options.filter_group", opt.filter_group, "must be 0 (auto), 1 (off), 8 or 16");
         detail::require(opt.group_rows >= 0, "options.group_rows", opt.group_rows, "must be >= 0");
@@ -411,6 +421,13 @@ private:
         const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
         const index_t l2_block = std::max<index_t>(16, 65536 / per_channel);
         cb_ = std::min(ci, opt.channel_block ? opt.channel_block : !banded_ || density > 0.75 ? per_nine : l2_block);
+        // Row tiles, one worker: block-major (every filter over one R x V block, task tile =
+        // the whole image) when the block's planes of a channel block fit in ~28 KB of L1 (2.25x
+        // and 4x, 16 channels: +3-14 %; 8x, 32 channels, 37 KB: -4 to -11 %; 7 x 7 rows, 8 x 1
+        // tiles, 28 KB: +13 %); else filter-major over tiles of ~48 vectors.
+        const index_t block_bytes = cb_ * sh * 3 * (r_ + 1) * v_ * lanes_ * index_t(sizeof(float));
+        block_major_ = r_ && !banded_ && (opt.row_order == 0 ? block_bytes <= (index_t(28) << 10) : opt.row_order == 1);
+        if (block_major_ && !opt.task_vectors) tv_ = flat_vectors_;
     }
 
     void build_schedule(const packed_weights& w)
@@ -474,8 +491,33 @@ private:
             }
             block_kernels_[std::size_t(b)] = j1 - j0;
         }
+        if (r_) build_runs();
         weights_ = aligned_buffer<float>(static_cast<index_t>(wts.size()));
         if (!wts.empty()) std::memcpy(weights_.data(), wts.data(), wts.size() * sizeof(float));
+    }
+
+    // Row tiles: per channel block, the runs of the filter blocks that touch it (kept kernels
+    // in it, or an all-pruned filter's act(bias) pass in block 0), in filter order;
+    // run_begin_[c * (blocks_ + 1) + b] = the first run of channel block c with filter >= b.
+    void build_runs()
+    {
+        runs_.clear();
+        run_begin_.assign(std::size_t(cblocks_ * (blocks_ + 1)), 0);
+        for (index_t c = 0; c < cblocks_; ++c) {
+            index_t* begin = run_begin_.data() + c * (blocks_ + 1);
+            for (index_t b = 0; b < blocks_; ++b) {
+                begin[b] = static_cast<index_t>(runs_.size());
+                const std::size_t seg = std::size_t(b * cblocks_ + c);
+                if (seg_kernel_[seg + 1] == seg_kernel_[seg] && !(c == 0 && block_kernels_[std::size_t(b)] == 0)) continue;
+                conv3x3_filter_run run;
+                run.first = static_cast<std::int32_t>(seg_kernel_[seg]);
+                run.kernels = static_cast<std::int32_t>(seg_kernel_[seg + 1] - seg_kernel_[seg]);
+                run.row = static_cast<std::int32_t>(b);
+                run.flags = (c != first_cb_[std::size_t(b)] ? run_accumulate : 0) | (c == last_cb_[std::size_t(b)] ? run_epilogue : 0);
+                runs_.push_back(run);
+            }
+            begin[blocks_] = static_cast<index_t>(runs_.size());
+        }
     }
 
     index_t default_task_vectors() const
@@ -773,6 +815,18 @@ private:
         a.k = k_;
         a.lo = cb.lo;
         a.hi = cb.hi;
+        if (r_) {  // row tiles: one call runs every filter of the range, block by block
+            const index_t* begin = run_begin_.data() + c * (blocks_ + 1);
+            a.output = out;
+            a.tap_offsets = kernel_tap_.data();
+            a.weights = weights_.data();
+            a.bias = has_bias_ ? bias_.data() : nullptr;
+            a.runs = runs_.data() + begin[b0];
+            a.run_count = begin[b1] - begin[b0];
+            a.block_major = block_major_;
+            if (a.run_count > 0) tile_(a);
+            return;
+        }
         for (index_t b = b0; b < b1; ++b) {
             const std::size_t seg = std::size_t(b * cblocks_ + c);
             const index_t first = first_cb_[std::size_t(b)], last = last_cb_[std::size_t(b)];
@@ -862,11 +916,14 @@ private:
     index_t lanes_ = 1, nf_ = 1, v_ = 1, r_ = 0, cb_ = 1, tv_ = 1;  // r_: rows of a row tile, 0 = flat tiles
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
     index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
+    bool block_major_ = false;   // row tiles: every filter per R x V block (see choose_blocking)
     bool banded_ = false;        // tap planes, more than one worker: run_bands (band_ x range_begin_ tasks)
     std::vector<index_t> band_, band_tile_;  // banded: first output row of each band, then OH; rows per tile
     std::vector<std::int32_t> block_filter_, row_of_, out_channel_, kernel_tap_;
     std::vector<int> tap_order_;  // row tiles: per pattern, its 4 taps with the vertical pair first
     std::vector<index_t> seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
+    std::vector<conv3x3_filter_run> runs_;  // row tiles: per channel block, its filters' kernels
+    std::vector<index_t> run_begin_;        // row tiles: first run per (channel block, filter block)
     aligned_buffer<float> weights_, bias_;
     mutable aligned_buffer<float> input_, output_;
     std::string name_;
