@@ -13,10 +13,12 @@
 //             contiguous (NCHW planes, or k x n / m x n row-major matrices); Y row stride ldy.
 //   Tile:     RT block rows x NV pixel vectors of accumulators (spmm_rows/spmm_vectors below);
 //             per block: c*NV activation loads, RT*c weight broadcasts, RT*c*NV FMAs. Blocks
-//             taller than RT run as r/RT row passes, back to back on each tile
-//             (the later passes read the tile's X rows from L1). Leftover vectors use NV/2, ... 4, 3, 2, 1 tiles;
-//             a last partial vector is computed at n_end - lanes (overlapping, rewriting the same
-//             values) when the range holds >= lanes pixels, else lane by lane.
+//             taller than RT run as r/RT row passes, back to back on each tile (the later
+//             passes read the tile's X rows from L1). Leftover vectors use NV/2, ... 4, 3, 2, 1
+//             tiles; a last partial vector is computed at n_end - lanes (overlapping, rewriting
+//             the same values) when the range holds >= lanes pixels, else lane by lane. Tiles
+//             of < 6 accumulators on rows of >= spmm_split_min_blocks 1-column blocks rotate
+//             over 2 or 4 accumulator sets (FMA latency).
 //   Preconds: r, c in {1,2,4,8,16}; row_ptr/col/values valid (validated at pack time); every
 //             X row read (col*col_stride + j*row_step + n, n < n_end) in bounds for
 //             col*c + j < k_limit; n_end - n_begin >= lanes or n_begin = 0 (so the overlapping
@@ -27,8 +29,9 @@
 //             (the caller pads col) and prefetches the X rows of the block d ahead (prefetches
 //             never fault). With seg (1x1 blocks, spmm_segments): Y holds partial sums between
 //             input-row chunks (so Y must not overlap X); the final values are the same bits.
-//   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block; bias added and
-//             clamp applied only when bias is non-null / clamp is set.
+//   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block (split narrow
+//             tiles: block b into set (b - first) mod S, sets summed pairwise at the end); bias
+//             added and clamp applied only when bias is non-null / clamp is set.
 //
 // bsr_kernels<Arch>::spmv_u16 / spmv_u32
 //   Computes: y[i] = clamp(bias[i] + sum_b sum_j W_b[i][j] * x[col[b]*c + j], lo, hi) for block rows
