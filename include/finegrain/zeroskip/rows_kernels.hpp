@@ -163,19 +163,26 @@ void rows_kernels<Arch>::f32_group(const float* const* w, const float* const* ne
     using B = simd::batch<float, Arch>;
     constexpr index_t V = static_cast<index_t>(simd::lanes_of<float, Arch>());
     if (a.batch == 1) {
+        // Local copies of the row pointers and bounds: stores to y cannot alias them, so they stay
+        // in registers (reloading them every step cost ~10 % of a DRAM-bound call: fc6 90 %).
+        const float* wr[R];
+        const float* nr[max_group];
         B xr[R];
 #pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) xr[r] = B(x[r]);
-        for (index_t c = a.col_begin; c < a.col_end; c += 2 * V) {
-            if (c % 16 == 0)  // a 64-byte line of every next row per 16 columns
+        for (int r = 0; r < R; ++r) wr[r] = w[r], xr[r] = B(x[r]);
+#pragma GCC unroll 8
+        for (int r = 0; r < max_group; ++r) nr[r] = next[r];
+        const index_t c0 = a.col_begin, c1 = a.col_end;
+        for (index_t c = c0; c < c1; c += 2 * V) {
+            if (2 * V >= 16 || c % 16 == 0)  // a 64-byte line of every next row per 16 columns
 #pragma GCC unroll 8
                 for (int r = 0; r < max_group; ++r)
-                    for (index_t l = 0; l < 2 * V; l += 16) __builtin_prefetch(next[r] + c + l, 0, 2);
+                    for (index_t l = 0; l < 2 * V; l += 16) __builtin_prefetch(nr[r] + c + l, 0, 2);
             B acc0 = B::load_unaligned(y + c), acc1 = B::load_unaligned(y + c + V);
 #pragma GCC unroll 8
             for (int r = 0; r < R; ++r) {
-                acc0 = simd::fma(xr[r], B::load_unaligned(w[r] + c), acc0);
-                acc1 = simd::fma(xr[r], B::load_unaligned(w[r] + c + V), acc1);
+                acc0 = simd::fma(xr[r], B::load_unaligned(wr[r] + c), acc0);
+                acc1 = simd::fma(xr[r], B::load_unaligned(wr[r] + c + V), acc1);
             }
             acc0.store_unaligned(y + c);
             acc1.store_unaligned(y + c + V);
