@@ -447,6 +447,7 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
             // bands only, both (3 workers: 1 x 3, 3 x 1), bands of 1 row, bands shorter than R,
             // several tiles per band, strides, paddings, padded views, batch 2, the flat kernel.
             thread_pool pool3(3);
+            index_t block_major_bands = 0;
             for (index_t workers : {2, 3})
                 for (index_t bands : {1, 2, 3})
                     for (index_t stride : {1, 2})
@@ -460,6 +461,7 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                                 c.opt.channel_block = size == 13 ? 3 : 0;
                                 c.opt.task_vectors = size == 13 ? 1 : 0;  // tiles of 1 row (R rows with row tiles)
                                 c.opt.tile_rows = pad == 0 && size == 13 && bands == 2 ? 1 : 0;
+                                c.opt.row_order = stride == 1 ? 1 : 2;  // row tiles: block-major or filter-major in a band
                                 c.row_padded_views = pad == 1 && bands == 3;
                                 const index_t oh = c.shape.out_height();
                                 const conv3x3_plan<float> plan(make_weights(c, seed), c.shape, [&] {
@@ -469,8 +471,11 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                                 }());
                                 CHECK(plan.row_bands() == std::min(bands, oh));
                                 CHECK(plan.filter_ranges() == std::min<index_t>(11, workers / std::min(bands, oh)));
+                                CHECK(plan.block_major() == (plan.tile_rows() > 0 && stride == 1));
+                                block_major_bands += plan.block_major();
                                 check_case<A>(c, seed++);
                             }
+            CHECK(block_major_bands > 0);
             // The cost model: bands on a tall image with few channels; a 1-row output can only
             // split its filters. Either way one task per worker.
             c = square(1, 4, 6, 40, 1, 1);

@@ -16,11 +16,13 @@
 // zero-padded, aligned tap planes (kernels.hpp); (2) runs the pixel tiles (row tiles: whole
 // bands of R rows), each looping channel blocks x filter blocks (row tiles: one kernel call per
 // tile and channel block loops the filters, block-major when an R x V block's planes fit L1,
-// the tile then being the whole image); (3) copies the valid columns of the flat output to NCHW. More workers: one parallel_for, task = (band of output rows, range of
-// filter blocks), at most one per worker, the split chosen at plan time by a cost model (bands
-// unless the rows are too few); each task fills, per tile of its band and channel block, its
-// worker's slab of tap planes, runs its filters over it and stores its tile rows: no hand-off,
-// no planes shared between cores. Copies and stores are part of the timed work.
+// the tile then being the whole image on one worker); (3) copies the valid columns of the flat
+// output to NCHW. More workers: one parallel_for, task = (band of output rows, range of filter
+// blocks), at most one per worker, the split chosen at plan time by a cost model (bands unless
+// the rows are too few); each task fills, per tile of its band and channel block, its worker's
+// slab of tap planes, runs its filters over it (row tiles: block-major by the same L1 rule) and
+// stores its tile rows: no hand-off, no planes shared between cores. Copies and stores are part
+// of the timed work.
 // Grouped layouts (runs of 16 or 8 filters with identical kernel lists, as project(..., g)
 // produces) take the output-channel-vectorised kernels of group_kernels.hpp instead, with one
 // parallel_for per image: task = (band of output rows, range of groups), at most one per worker,
@@ -63,9 +65,9 @@ struct conv3x3_options {
     // shared by a pattern's vertical tap pair): 0 = auto (k = 4 and every pattern of the
     // library has such a pair), 1 = off (flat tiles).
     index_t tile_rows = 0;
-    // Row tiles, one worker: 0 = auto (block-major when one R x V block of a channel block's
-    // planes fits L1), 1 = block-major (every filter per R x V block, the whole image as one
-    // tile), 2 = filter-major (each filter over tiles of ~48 vectors). More workers: filter-major.
+    // Row tiles: 0 = auto (block-major when one R x V block of a channel block's planes fits
+    // L1), 1 = block-major (every filter per R x V block; one worker: the whole image as one
+    // tile), 2 = filter-major (each filter over the whole tile: ~48 vectors, or a band's tile).
     index_t row_order = 0;
     // Output-channel-vectorised kernels (group_kernels.hpp) for filters that share kernel
     // lists in groups: 0 = auto (16, else 8, when the layout is grouped and the arch has the
@@ -119,7 +121,7 @@ public:
     index_t tile_rows() const noexcept { return r_; }
     index_t channel_block() const noexcept { return cb_; }
     index_t task_vectors() const noexcept { return tv_; }
-    /// Row tiles on one worker: true when every filter runs per R x V block (block-major).
+    /// Row tiles: true when every filter runs per R x V block (block-major).
     bool block_major() const noexcept { return block_major_; }
     /// Tap-plane kernels with more than one worker: bands of output rows per image and ranges
     /// of filter blocks per band (one task each); 0 and the task tiles otherwise.
@@ -421,13 +423,14 @@ private:
         const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
         const index_t l2_block = std::max<index_t>(16, 65536 / per_channel);
         cb_ = std::min(ci, opt.channel_block ? opt.channel_block : !banded_ || density > 0.75 ? per_nine : l2_block);
-        // Row tiles, one worker: block-major (every filter over one R x V block, task tile =
-        // the whole image) when the block's planes of a channel block fit in ~28 KB of L1 (2.25x
-        // and 4x, 16 channels: +3-14 %; 8x, 32 channels, 37 KB: -4 to -11 %; 7 x 7 rows, 8 x 1
-        // tiles, 28 KB: +13 %); else filter-major over tiles of ~48 vectors.
+        // Row tiles: block-major (every filter over one R x V block; one worker: task tile =
+        // the whole image) when the block's planes of a channel block fit in ~28 KB of L1 (1
+        // worker: 2.25x and 4x, 16 channels: +3-14 %; 8x, 32 channels, 37 KB: -4 to -11 %; 7 x 7
+        // rows, 8 x 1 tiles, 28 KB: +13 %. 2 workers, bands: 2.25x +4 to +44 %, ResNet 4x +2 to
+        // +11 %); else filter-major over the tile (~48 vectors, or the band's tile).
         const index_t block_bytes = cb_ * sh * 3 * (r_ + 1) * v_ * lanes_ * index_t(sizeof(float));
-        block_major_ = r_ && !banded_ && (opt.row_order == 0 ? block_bytes <= (index_t(28) << 10) : opt.row_order == 1);
-        if (block_major_ && !opt.task_vectors) tv_ = flat_vectors_;
+        block_major_ = r_ && (opt.row_order == 0 ? block_bytes <= (index_t(28) << 10) : opt.row_order == 1);
+        if (block_major_ && !banded_ && !opt.task_vectors) tv_ = flat_vectors_;
     }
 
     void build_schedule(const packed_weights& w)
