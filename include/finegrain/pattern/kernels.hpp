@@ -82,12 +82,13 @@
 namespace finegrain {
 namespace pattern {
 
-// Row tiles: one filter's kept kernels in one channel block (built at plan time).
+// One filter block's kept kernels in one channel block (built at plan time): row tiles take a
+// range of runs (filter blocks of one filter), flat tiles are called once per run.
 enum conv3x3_run_flags : std::int32_t { run_accumulate = 1, run_epilogue = 2 };
 struct conv3x3_filter_run {
-    std::int32_t first = 0;    // first kernel (tap_offsets / weights + 4 * first)
+    std::int32_t first = 0;    // first kernel (row tiles: tap_offsets / weights + 4 * first)
     std::int32_t kernels = 0;  // kept kernels (0: an all-pruned filter's act(bias) pass)
-    std::int32_t row = 0;      // output row (output + row * output_stride) and bias index
+    std::int32_t row = 0;      // filter block (row tiles, NF = 1: output row output + row * output_stride, bias index)
     std::int32_t flags = 0;    // run_accumulate: add to the output; run_epilogue: bias + clamp
 };
 

@@ -494,13 +494,14 @@ private:
             }
             block_kernels_[std::size_t(b)] = j1 - j0;
         }
-        if (r_) build_runs();
+        build_runs();
         weights_ = aligned_buffer<float>(static_cast<index_t>(wts.size()));
         if (!wts.empty()) std::memcpy(weights_.data(), wts.data(), wts.size() * sizeof(float));
     }
 
-    // Row tiles: per channel block, the runs of the filter blocks that touch it (kept kernels
-    // in it, or an all-pruned filter's act(bias) pass in block 0), in filter order;
+    // Per channel block, the runs of the filter blocks that touch it (kept kernels in it, or an
+    // all-pruned block's act(bias) pass in channel block 0), in filter order (row tiles take a
+    // range of runs per call, flat tiles one call per run);
     // run_begin_[c * (blocks_ + 1) + b] = the first run of channel block c with filter >= b.
     void build_runs()
     {
@@ -818,8 +819,8 @@ private:
         a.k = k_;
         a.lo = cb.lo;
         a.hi = cb.hi;
+        const index_t* begin = run_begin_.data() + c * (blocks_ + 1);
         if (r_) {  // row tiles: one call runs every filter of the range, block by block
-            const index_t* begin = run_begin_.data() + c * (blocks_ + 1);
             a.output = out;
             a.tap_offsets = kernel_tap_.data();
             a.weights = weights_.data();
@@ -830,17 +831,14 @@ private:
             if (a.run_count > 0) tile_(a);
             return;
         }
-        for (index_t b = b0; b < b1; ++b) {
-            const std::size_t seg = std::size_t(b * cblocks_ + c);
-            const index_t first = first_cb_[std::size_t(b)], last = last_cb_[std::size_t(b)];
-            if (seg_kernel_[seg + 1] == seg_kernel_[seg] && !(c == 0 && block_kernels_[std::size_t(b)] == 0)) continue;
-            a.output = out + b * nf_ * row_stride_;
-            a.kernels = seg_kernel_[seg + 1] - seg_kernel_[seg];
-            a.tap_offsets = kernel_tap_.data() + seg_kernel_[seg] * k_;
-            a.weights = weights_.data() + seg_kernel_[seg] * k_ * nf_;
-            a.accumulate = c != first;
-            a.epilogue = c == last;
-            a.bias = has_bias_ ? bias_.data() + b * nf_ : nullptr;
+        for (const conv3x3_filter_run* run = runs_.data() + begin[b0]; run != runs_.data() + begin[b1]; ++run) {
+            a.output = out + index_t(run->row) * nf_ * row_stride_;
+            a.kernels = run->kernels;
+            a.tap_offsets = kernel_tap_.data() + index_t(run->first) * k_;
+            a.weights = weights_.data() + index_t(run->first) * k_ * nf_;
+            a.accumulate = run->flags & run_accumulate;
+            a.epilogue = run->flags & run_epilogue;
+            a.bias = has_bias_ ? bias_.data() + index_t(run->row) * nf_ : nullptr;
             tile_(a);
         }
     }
@@ -925,8 +923,8 @@ private:
     std::vector<std::int32_t> block_filter_, row_of_, out_channel_, kernel_tap_;
     std::vector<int> tap_order_;  // row tiles: per pattern, its 4 taps with the vertical pair first
     std::vector<index_t> seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
-    std::vector<conv3x3_filter_run> runs_;  // row tiles: per channel block, its filters' kernels
-    std::vector<index_t> run_begin_;        // row tiles: first run per (channel block, filter block)
+    std::vector<conv3x3_filter_run> runs_;  // per channel block, its filter blocks' kernels
+    std::vector<index_t> run_begin_;        // first run per (channel block, filter block)
     aligned_buffer<float> weights_, bias_;
     mutable aligned_buffer<float> input_, output_;
     std::string name_;
