@@ -213,12 +213,62 @@ TEST_CASE("polarized integer gemm: groups spanning two fragments, every sign mix
     });
 }
 
+TEST_CASE("polarized integer gemm, 8-bit offset codes: pieces, sign steps and column blocks, every arch")
+{
+    // B = 8 with uint8 inputs stores negative fragments as 255 - |w|; batch 1 starts y at
+    // -255 * sum_f n X_f from nibble tables of <= 32-row pieces (8 pieces per step). K = 300 and
+    // n = 150 give partial steps and a partial column block; m covers pieces below, at and past 32
+    // rows (one or several per fragment, the last one short) and m not dividing K; inputs: ReLU-like,
+    // all zero, all 255, one non-zero; signs: random per fragment, all negative.
+    fgtest::for_each_runnable_arch([](auto) {
+        std::uint32_t seed = 77;
+        const index_t n = 150, k = 300;
+        for (index_t m : {1, 3, 4, 7, 8, 31, 32, 33, 40, 64, 100, 128, 300})
+            for (bool all_negative : {false, true}) {
+                std::mt19937 rng(seed++);
+                const index_t frags = (k + m - 1) / m;
+                std::vector<std::uint8_t> mags(std::size_t(n * k)), neg(std::size_t(n * frags));
+                for (auto& v : mags) v = static_cast<std::uint8_t>(rng() % 3 == 0 ? 255 : rng() % 256);
+                for (auto& v : neg) v = all_negative || rng() % 2 ? 1 : 0;
+                const float one = 1.0f;
+                const polarized_matrix<std::uint8_t> q(n, conv_geometry::fully_connected(k), m, unroll_order::channel_major, 8,
+                                                       mags.data(), neg.data(), scale_mode::per_layer, &one);
+                std::vector<std::vector<std::uint8_t>> inputs = {fgtest::relu_like<std::uint8_t>(std::size_t(k), 0.4, seed++, 255),
+                                                                 std::vector<std::uint8_t>(std::size_t(k), 0),
+                                                                 std::vector<std::uint8_t>(std::size_t(k), 255),
+                                                                 std::vector<std::uint8_t>(std::size_t(k), 0)};
+                inputs[3][std::size_t(k / 2 + m % 7)] = 200;
+                polarized::int_gemm_plan<std::uint8_t> plan(q, 1);
+                polarized::int_gemm_plan<std::uint8_t> batched(q, 3);  // nb = 1 calls of a batch-3 plan
+                zeroskip::int_gemm_plan<std::uint8_t> skipping(q, 1);
+                for (std::size_t i = 0; i < inputs.size(); ++i) {
+                    CAPTURE(m);
+                    CAPTURE(all_negative);
+                    CAPTURE(i);
+                    const auto& x = inputs[i];
+                    std::vector<std::int64_t> want(static_cast<std::size_t>(n));
+                    ref::polarized_gemm_int(q, matrix_view<const std::uint8_t>(x.data(), k, 1), matrix_view<std::int64_t>(want.data(), n, 1));
+                    std::vector<std::int32_t> got(static_cast<std::size_t>(n), -7);
+                    plan.run(matrix_view<const std::uint8_t>(x.data(), k, 1), matrix_view<std::int32_t>(got.data(), n, 1));
+                    for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
+                    std::fill(got.begin(), got.end(), -7);
+                    batched.run_unchecked(x.data(), 1, got.data(), 1, 1);
+                    for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
+                    std::fill(got.begin(), got.end(), -7);
+                    skipping.run(x.data(), got.data());
+                    for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
+                }
+            }
+    });
+}
+
 TEST_CASE("polarized integer gemm overflow edges: folded (B = 7) and magnitude + sign (B = 8) paths, every arch")
 {
-    // K = 4096 inputs of 255 times magnitudes 2^B - 1 at m = 4; output 2 all negative, output 5 all
-    // positive, the others mixed. B = 7 runs the sign-folded int8 weights, B = 8 magnitudes + signs.
-    const index_t n = 70, k = 4096, m = 4;
-    auto matrix = [&](int bits) {
+    // K = 4096 inputs of 255 times magnitudes 2^B - 1; output 2 all negative, output 5 all
+    // positive, the others mixed. B = 7 runs the sign-folded int8 weights, B = 8 offset codes
+    // (m = 1: 32 sign steps per uint16 widening; 4: 8; 32 and 128: one, full 32-row pieces).
+    const index_t n = 70, k = 4096;
+    auto matrix = [&](int bits, index_t m) {
         std::vector<std::uint8_t> mags(std::size_t(n * k), std::uint8_t((1u << bits) - 1u)), neg(std::size_t(n * (k / m)));
         for (std::size_t i = 0; i < neg.size(); ++i)
             neg[i] = (i / std::size_t(k / m) == 2 || (i / std::size_t(k / m) != 5 && i % 3 == 0)) ? 1 : 0;
@@ -228,26 +278,29 @@ TEST_CASE("polarized integer gemm overflow edges: folded (B = 7) and magnitude +
     };
     fgtest::for_each_runnable_arch([&](auto) {
         for (int bits : {7, 8})
-            for (index_t b : {1, 3}) {
-                CAPTURE(bits);
-                CAPTURE(b);
-                const auto q = matrix(bits);
-                const std::int64_t wmax = (std::int64_t(1) << bits) - 1;
-                const std::vector<std::uint8_t> x(std::size_t(k * b), 255);
-                std::vector<std::int64_t> want(std::size_t(n * b));
-                std::vector<std::int32_t> got(want.size());
-                ref::polarized_gemm_int(q, matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int64_t>(want.data(), n, b));
-                REQUIRE(want[std::size_t(2 * b)] == -std::int64_t(k) * 255 * wmax);
-                REQUIRE(want[std::size_t(5 * b)] == std::int64_t(k) * 255 * wmax);
-                polarized::int_gemm_plan<std::uint8_t> plan(q, b);
-                INFO(plan.kernel_name());
-                CHECK((std::string(plan.kernel_name()).find("_folded_s8_") != std::string::npos) == (bits == 7));
-                plan.run(matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
-                for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
-                zeroskip::int_gemm_plan<std::uint8_t> skipping(q, b);
-                skipping.run(matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
-                for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
-            }
+            for (index_t m : {1, 4, 32, 128})
+                for (index_t b : {1, 3}) {
+                    if (bits == 7 && m != 4) continue;  // folded weights carry no fragments
+                    CAPTURE(bits);
+                    CAPTURE(m);
+                    CAPTURE(b);
+                    const auto q = matrix(bits, m);
+                    const std::int64_t wmax = (std::int64_t(1) << bits) - 1;
+                    const std::vector<std::uint8_t> x(std::size_t(k * b), 255);
+                    std::vector<std::int64_t> want(std::size_t(n * b));
+                    std::vector<std::int32_t> got(want.size());
+                    ref::polarized_gemm_int(q, matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int64_t>(want.data(), n, b));
+                    REQUIRE(want[std::size_t(2 * b)] == -std::int64_t(k) * 255 * wmax);
+                    REQUIRE(want[std::size_t(5 * b)] == std::int64_t(k) * 255 * wmax);
+                    polarized::int_gemm_plan<std::uint8_t> plan(q, b);
+                    INFO(plan.kernel_name());
+                    CHECK((std::string(plan.kernel_name()).find("_folded_s8_") != std::string::npos) == (bits == 7));
+                    plan.run(matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+                    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+                    zeroskip::int_gemm_plan<std::uint8_t> skipping(q, b);
+                    skipping.run(matrix_view<const std::uint8_t>(x.data(), k, b), matrix_view<std::int32_t>(got.data(), n, b));
+                    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
+                }
         // uint16 inputs x folded 7-bit weights: K = 258 of 65535 * 127 fits int32 (exact), 259 does not.
         const auto q258 = quantize<std::uint8_t>(fgtest::random_polarized(3, 258, 4, 9), 7, scale_mode::per_layer);
         const auto x16 = fgtest::relu_like<std::uint16_t>(258, 0.0, 10, 65535);

@@ -14,11 +14,7 @@
 //                       interleave + dot2 (x86 unpacks within 128-bit lanes): weights are
 //                       stored permuted so that lo holds outputs 0..L-1 and hi outputs L..2L-1
 //   lane_mask(bits)     L int32 lanes, all ones where bit j of `bits` is set
-//   apply_sign_mask(v, mask) / apply_sign_mask_pairs(pairs, mask)  negate the int32 lanes (the
-//                       int16 pairs of the int32 lanes) where mask is all ones
-//   apply_sign_bits(lo, hi, bits)  negate lane j of lo where bit j of `bits` is set, lane j of
-//                       hi where bit L + j is (avx2: one broadcast, variable shifts and psignd;
-//                       elsewhere lane_mask + apply_sign_mask)
+//   apply_sign_mask(v, mask)  negate the int32 lanes where mask is all ones
 //   or_fragments_u16x8(p)  avx2 only: the OR of each of 8 fragments of 8 uint16 (128 bytes at
 //                       p), folded to 16 bits, as int32 lanes 0..7 (the zero-skip statistics)
 //   store_u8x8(v, dst)  avx2 only: the low bytes of 8 int32 lanes (values 0..255) to dst[0..7]
@@ -26,6 +22,12 @@
 //                       words of uint16 (Bits = 16) or uint8 (Bits = 8) values (Words = 1, 2 or
 //                       4; fragment f at p + 8*Words*f): len[f] = bit length of the fragment's
 //                       OR, zeros[f] = Bits - popcount(OR)
+//   table16(p)          the 16 bytes at p in every 128-bit lane (a pshufb / tbl table)
+//   lookup16(table, idx) per byte: the byte of its 128-bit lane of `table` at idx (idx < 16)
+//   nibble_column_of_position<Arch>(p)  which column of its block of B = nibble_block<Arch>()
+//                       columns stored byte p feeds after lookup16 + two zip stages (x86 zips
+//                       work inside 128-bit lanes): the sign nibbles are stored permuted so the
+//                       four int32 results hold columns [0, L), [L, 2L), [2L, 3L), [3L, 4L)
 //   nonzero_lanes(p)    x86 only: bit j set where float p[j] != 0 (j < lanes_of<float, Arch>();
 //                       NaN counts as non-zero, -0 as zero, as the scalar compare)
 //   nonzero_bytes(p)    x86 only: bit j set where uint8 p[j] != 0, j < nonzero_bytes_width<Arch>()
@@ -63,21 +65,26 @@ constexpr index_t dot2_output_of_position(index_t p) noexcept
     return i < 4 ? 4 * lane + i : L + 4 * lane + (i - 4);
 }
 
+/// Columns per block of the sign nibbles: one byte per column, a vector of bytes per block.
+template <class Arch>
+constexpr index_t nibble_block() noexcept
+{
+    return Arch::register_bytes == 0 ? 16 : static_cast<index_t>(Arch::register_bytes);
+}
+
+template <class Arch>
+constexpr index_t nibble_column_of_position(index_t p) noexcept
+{
+    // Byte p = 16q + 4r + i (128-bit lane q) ends in int32 result r, lane 4q + i.
+    constexpr index_t L = nibble_block<Arch>() / 4;
+    return (p % 16) / 4 * L + (p / 16) * 4 + p % 4;
+}
+
 template <class Arch>
 FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> apply_sign_mask(const batch<std::int32_t, Arch>& v,
                                                                    const batch<std::int32_t, Arch>& mask) noexcept
 {
     return (v ^ mask) - mask;  // two's complement negation where mask is all ones
-}
-
-/// The int16 pairs of the int32 lanes where `mask` is all ones, negated (dot2 of the result is
-/// then the negated dot2). SIMD archs only.
-template <class Arch>
-FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> apply_sign_mask_pairs(const batch<std::int16_t, Arch>& pairs,
-                                                                         const batch<std::int32_t, Arch>& mask) noexcept
-{
-    const batch<std::int16_t, Arch> m = xsimd::bitwise_cast<batch<std::int16_t, Arch>>(mask);
-    return (pairs ^ m) - m;
 }
 
 #if FINEGRAIN_X86_64
@@ -132,6 +139,18 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
 }
 
 template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> table16(const std::uint8_t* p) noexcept
+{
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> lookup16(const batch<std::uint8_t, Arch>& table,
+                                                           const batch<std::uint8_t, Arch>& idx) noexcept
+{
+    return _mm_shuffle_epi8(table, idx);
+}
+
+template <class Arch, if_arch<Arch, arch_id::sse4_2> = 0>
 FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
 {
     return static_cast<std::uint32_t>(_mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(p), _mm_setzero_ps())));
@@ -181,6 +200,17 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint
     return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> table16(const std::uint8_t* p) noexcept
+{
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> lookup16(const batch<std::uint8_t, Arch>& table,
+                                                           const batch<std::uint8_t, Arch>& idx) noexcept
+{
+    return _mm256_shuffle_epi8(table, idx);
+}
+template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
 FINEGRAIN_ALWAYS_INLINE void interleave_i16(const batch<std::int16_t, Arch>& a, const batch<std::int16_t, Arch>& b,
                                             batch<std::int16_t, Arch>& lo, batch<std::int16_t, Arch>& hi) noexcept
 {
@@ -198,19 +228,6 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
 {
     const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(bits)), sel), sel);
-}
-
-/// avx2: b = (bits << 1) | 1 broadcast; lane j of lo shifted left by 30 - j (hi: 22 - j) holds bit j
-/// (hi: 8 + j) of `bits` in its sign bit and the 1 below it, so psignd negates or keeps (never zeroes).
-template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
-FINEGRAIN_ALWAYS_INLINE void apply_sign_bits(batch<std::int32_t, Arch>& lo, batch<std::int32_t, Arch>& hi,
-                                             std::uint32_t bits) noexcept
-{
-    const __m256i b = _mm256_set1_epi32(static_cast<int>(((bits & 0xffffu) << 1) | 1u));
-    const __m256i lo_shift = _mm256_setr_epi32(30, 29, 28, 27, 26, 25, 24, 23);
-    const __m256i hi_shift = _mm256_setr_epi32(22, 21, 20, 19, 18, 17, 16, 15);
-    lo = _mm256_sign_epi32(lo, _mm256_sllv_epi32(b, lo_shift));
-    hi = _mm256_sign_epi32(hi, _mm256_sllv_epi32(b, hi_shift));
 }
 
 template <class Arch, if_arch<Arch, arch_id::avx2> = 0>
@@ -326,6 +343,17 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint
     return _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> table16(const std::uint8_t* p) noexcept
+{
+    return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> lookup16(const batch<std::uint8_t, Arch>& table,
+                                                           const batch<std::uint8_t, Arch>& idx) noexcept
+{
+    return _mm512_shuffle_epi8(table, idx);
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_ALWAYS_INLINE void interleave_i16(const batch<std::int16_t, Arch>& a, const batch<std::int16_t, Arch>& b,
                                             batch<std::int16_t, Arch>& lo, batch<std::int16_t, Arch>& hi) noexcept
 {
@@ -397,6 +425,17 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> load_widen_i32(const std::uint
     return vreinterpretq_s32_u32(vmovl_u16(vld1_u16(p)));
 }
 template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> table16(const std::uint8_t* p) noexcept
+{
+    return vld1q_u8(p);
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
+FINEGRAIN_ALWAYS_INLINE batch<std::uint8_t, Arch> lookup16(const batch<std::uint8_t, Arch>& table,
+                                                           const batch<std::uint8_t, Arch>& idx) noexcept
+{
+    return vqtbl1q_u8(table, idx);
+}
+template <class Arch, if_arch<Arch, arch_id::neon64> = 0>
 FINEGRAIN_ALWAYS_INLINE void interleave_i16(const batch<std::int16_t, Arch>& a, const batch<std::int16_t, Arch>& b,
                                             batch<std::int16_t, Arch>& lo, batch<std::int16_t, Arch>& hi) noexcept
 {
@@ -417,16 +456,6 @@ FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> lane_mask(std::uint32_t bits) 
     return vreinterpretq_s32_u32(vtstq_u32(vdupq_n_u32(bits), sel));
 }
 #endif  // FINEGRAIN_AARCH64
-
-/// Lanes of lo / hi negated where bits j / L + j of `bits` are set. SIMD archs other than avx2.
-template <class Arch, std::enable_if_t<Arch::id != arch_id::avx2, int> = 0>
-FINEGRAIN_ALWAYS_INLINE void apply_sign_bits(batch<std::int32_t, Arch>& lo, batch<std::int32_t, Arch>& hi,
-                                             std::uint32_t bits) noexcept
-{
-    constexpr unsigned L = static_cast<unsigned>(lanes_of<std::int32_t, Arch>());
-    lo = apply_sign_mask<Arch>(lo, lane_mask<Arch>(bits));
-    hi = apply_sign_mask<Arch>(hi, lane_mask<Arch>(bits >> L));
-}
 
 /// Bit length of each lane (index of the highest set bit + 1; 0 for 0) for int32 lanes in
 /// [0, 2^24), read from the exponent of the exact float conversion.

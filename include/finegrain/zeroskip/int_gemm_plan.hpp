@@ -8,15 +8,21 @@
 // Weights: dense int8 (N x K, rows = outputs), or polarized B-bit magnitudes
 // (polarized_matrix<std::uint8_t / std::uint16_t>). B <= 7: sign * magnitude fits int8, so the
 // plan stores the sign-folded weights as dense int8 and runs the dense int8 kernel (kernel name
-// "..._polarized_folded_s8_..."; the same bytes, no sign step; exact). B >= 8: magnitudes, and
-// each fragment's sign is applied to each group's int32 sum (a group spans at most two
-// fragments, each part with its own sign). uint8 inputs with 8-bit weights take
-// int16 products (madd); uint16 inputs or 16-bit magnitudes take int32 products. Results are
-// bit-exact: the plan rejects shapes whose worst case K * max(x) * max|w| exceeds int32.
+// "..._polarized_folded_s8_..."; the same bytes, no sign step; exact). B = 8 with uint8 inputs:
+// offset codes, v = |w| or 255 - |w| in negative fragments (w = v - 255 n): batch 1 runs the
+// dense kernel on v over all rows and starts y at -255 * sum_f n X_f (X_f: the fragment's input
+// sum; rows_kernels::sign_correction, nibble lookups of per-call tables), batch > 1 decodes
+// each group's weights per chunk. Other B >= 8 cases: magnitudes, and each fragment's sign is
+// applied to each group's int32 sum (a group spans at most two fragments, each part with its own
+// sign). uint8 inputs with 8-bit weights take int16 products (madd); uint16 inputs or 16-bit
+// magnitudes take int32 products. Results are bit-exact: the plan rejects shapes whose worst
+// case K * max(x) * max|w| exceeds int32 (offset codes: sum v x and 255 * sum_f n X_f are each
+// <= K * 255 * 255 within the same bound, and y moves monotonically between them).
 // The same engine, run with every row and without signs, gives the per-fragment partial sums
 // (polarized::partial_sums_plan). run() allocates nothing.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -68,6 +74,7 @@ public:
         init(w.outputs(), w.inputs(), folded ? 0 : w.fragment(), w.bits(), double((std::uint32_t(1) << w.bits()) - 1u),
              batch, opt, mode, folded ? kind::s8 : wide_w ? kind::u16 : kind::u8, op.c_str());
         const index_t m = w.fragment();
+        offset_coded_ = mode == int_mode::gemm && !folded && kind_ == kind::u8 && pairs_;
         for (index_t o = 0; o < n_; ++o)
             for (index_t k = 0; k < k_; ++k) {
                 if (folded) {  // |w| <= 127: sign * magnitude is an int8, the dense kernel's weights
@@ -75,8 +82,9 @@ public:
                     w8_[k * ldw_ + o] = static_cast<std::uint8_t>(static_cast<std::int8_t>(w.negative(o, k / m) ? -v : v));
                 } else if constexpr (wide_w) {
                     w16_[k * ldw_ + o] = w.magnitude(o, k);
-                } else {
-                    w8_[k * ldw_ + o] = w.magnitude(o, k);
+                } else {  // B = 8 (offset codes): |w| or 255 - |w|
+                    const bool code = offset_coded_ && w.negative(o, k / m);
+                    w8_[k * ldw_ + o] = static_cast<std::uint8_t>(code ? 255 - w.magnitude(o, k) : w.magnitude(o, k));
                 }
             }
         if (mode == int_mode::gemm && !folded) {
@@ -85,6 +93,7 @@ public:
                 for (index_t o = 0; o < n_; ++o)
                     if (w.negative(o, f)) signs_[(f * ld_ + o) >> 6] |= std::uint64_t(1) << ((f * ld_ + o) & 63);
         }
+        if (offset_coded_) pack_sign_nibbles(w);
         finish_layout();
     }
 
@@ -97,8 +106,8 @@ public:
     index_t rows_run() const noexcept { return lists_.entries; }
     std::size_t bytes() const noexcept
     {
-        return w8_.bytes() + w16_.bytes() + signs_.bytes() + y_.bytes() + lists_.rows.bytes() + lists_.values.bytes() +
-               3 * lists_.end.bytes();
+        return w8_.bytes() + w16_.bytes() + signs_.bytes() + nibbles_.bytes() + tables_.bytes() + piece_sums_.bytes() + y_.bytes() +
+               lists_.rows.bytes() + lists_.values.bytes() + 3 * lists_.end.bytes();
     }
 
     /// gemm: y[o*ldy + s] = sum_k w[o][k] x[k*ldx + s]. partial_sums (batch 1): y[f*ldy + o] =
@@ -109,22 +118,39 @@ public:
         const bool sums = mode_ == int_mode::partial_sums;
         const index_t nb = batch > 0 ? batch : batch_;
         FINEGRAIN_ASSERT(nb <= batch_);
+        // Offset codes at batch 1: the rows run unsigned across fragment boundaries (as dense), the
+        // signs come in through y's starting value.
+        const bool corrected = offset_coded_ && nb == 1;
+        const index_t frag = corrected ? 0 : frag_;
+        if (corrected) fill_sign_tables(x, ldx);
         // Signed groups may span two fragments (one sign mask per part): at m = 4 a group still runs
         // 8 rows per accumulator load/store.
-        bool listed = false;  // uint8, batch 1, no fragments (dense or folded weights): SIMD listing
+        bool listed = false;  // uint8, batch 1, no fragments (dense, folded or offset-coded weights): SIMD listing
         if constexpr (std::is_same<X, std::uint8_t>::value)
-            if (nb == 1 && skip_ && frag_ == 0 && ldx == 1) {
+            if (nb == 1 && skip_ && frag == 0 && ldx == 1) {
                 lists_.group_listed(nonzero_(x, k_, lists_.rows.data(), lists_.values.data()), pairs_);
                 listed = true;
             }
-        if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag_, sums ? ldy_ : 0, ld_, pairs_, !sums && !signs_.empty());
+        if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag, sums ? ldy_ : 0, ld_, pairs_, !sums && !corrected && !signs_.empty());
         if (pairs_) lists_.pack_pairs(nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
-            for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + c0, 0, sizeof(std::int32_t) * std::size_t(c1 - c0));
+            if (corrected) {
+                sign_correction_args a;
+                a.nibbles = nibbles_.data();
+                a.tables = tables_.data();
+                a.steps = steps_;
+                a.steps_per_widen = steps_per_widen_;
+                a.y = y_.data();
+                a.col_begin = c0;
+                a.col_end = c1;
+                sign_correction_(a);
+            } else {
+                for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + c0, 0, sizeof(std::int32_t) * std::size_t(c1 - c0));
+            }
             const index_t tile = nb == 1 ? c1 - c0 : column_tile(nb);
-            for (index_t b = c0; b < c1; b += tile) call(b, std::min(c1, b + tile), nb);
+            for (index_t b = c0; b < c1; b += tile) call(b, std::min(c1, b + tile), nb, !corrected);
             const index_t o1 = std::min(c1, n_);
             if (sums) {
                 for (index_t f = 0; f < frags_; ++f)
@@ -179,6 +205,8 @@ private:
             using K = rows_kernels<A>;
             lanes = static_cast<index_t>(simd::lanes_of<std::int32_t, A>());
             pack_pairs_ = &K::pack_pairs;
+            pack_sign_nibbles_ = &K::pack_sign_nibbles;
+            sign_correction_ = &K::sign_correction;
             nonzero_ = &K::nonzero;
             if (pairs_) {
                 s8_ = &K::pairs;
@@ -201,7 +229,58 @@ private:
         w8_ = std::move(permuted);
     }
 
-    void call(index_t c0, index_t c1, index_t nb) const
+    /// Offset codes: inputs are summed in pieces of at most piece_max rows of one fragment, so a
+    /// table entry (4 pieces) stays <= 4 * 32 * 255 = 32640 and a step (2 tables) fits uint16.
+    static constexpr index_t piece_max = 32;
+    index_t pieces_per_fragment() const noexcept { return (frag_ + piece_max - 1) / piece_max; }
+    index_t piece_rows() const noexcept { return frag_ < piece_max ? frag_ : piece_max; }
+
+    /// Plan time: per step s and column o, the sign bits of pieces 8s..8s+7 (sign_correction's layout).
+    template <class U>
+    void pack_sign_nibbles(const polarized::polarized_matrix<U>& w)
+    {
+        const index_t ppf = pieces_per_fragment(), pieces = frags_ * ppf;
+        steps_ = (pieces + 7) / 8;
+        steps_per_widen_ = 65535 / (8 * piece_rows() * 255);
+        aligned_buffer<std::uint8_t> natural(finegrain::detail::checked_mul(steps_, ld_, "sign nibbles"));
+        for (index_t j = 0; j < pieces; ++j)
+            for (index_t o = 0; o < n_; ++o)
+                if (w.negative(o, j / ppf)) natural[(j / 8) * ld_ + o] |= static_cast<std::uint8_t>(1u << (j % 8));
+        nibbles_ = aligned_buffer<std::uint8_t>(natural.size());
+        pack_sign_nibbles_(steps_, ld_, natural.data(), nibbles_.data());
+        tables_ = aligned_buffer<std::uint8_t>(finegrain::detail::checked_mul(steps_, 64, "sign tables"));
+        piece_sums_ = aligned_buffer<std::uint32_t>(8 * steps_);
+    }
+
+    /// Per call (batch 1): the input sum X_j of every piece and, per 4 pieces, the 16 sums of X
+    /// over each subset (sign_correction's tables: low bytes, then high bytes).
+    void fill_sign_tables(const X* x, index_t ldx) const
+    {
+        const index_t ppf = pieces_per_fragment(), rows = piece_rows();
+        std::uint32_t* sum = piece_sums_.data();  // 8 * steps_ entries; the padding stays 0
+        for (index_t f0 = 0; f0 < k_; f0 += frag_) {
+            const index_t f1 = std::min(f0 + frag_, k_);
+            for (index_t p = 0; p < ppf; ++p) {
+                const index_t k0 = std::min(f0 + p * rows, f1), k1 = std::min(k0 + rows, f1);
+                std::uint32_t v = 0;
+                for (index_t k = k0; k < k1; ++k) v += x[k * ldx];
+                *sum++ = v;
+            }
+        }
+        for (index_t h = 0; h < 2 * steps_; ++h) {
+            const std::uint32_t* s4 = piece_sums_.data() + 4 * h;
+            std::uint32_t e[16];
+            e[0] = 0;
+            for (unsigned i = 1; i < 16; ++i) e[i] = e[i & (i - 1)] + s4[__builtin_ctz(i)];
+            std::uint8_t* t = tables_.data() + 32 * h;
+            for (unsigned i = 0; i < 16; ++i) {
+                t[i] = static_cast<std::uint8_t>(e[i]);
+                t[16 + i] = static_cast<std::uint8_t>(e[i] >> 8);
+            }
+        }
+    }
+
+    void call(index_t c0, index_t c1, index_t nb, bool with_signs) const
     {
         const bool sums = mode_ == int_mode::partial_sums;
         auto fill = [&](auto& a) {
@@ -209,7 +288,7 @@ private:
             a.x = lists_.values.data();
             a.batch = nb;
             a.ldw = ldw_;
-            a.signs = signs_.empty() ? nullptr : signs_.data();
+            a.signs = signs_.empty() || !with_signs ? nullptr : signs_.data();
             a.y = y_.data();
             a.ldy = ldy_;
             a.col_begin = c0;
@@ -234,8 +313,9 @@ private:
     }
 
     index_t n_ = 0, k_ = 0, frag_ = 0, frags_ = 1, batch_ = 1, ld_ = 0, ldw_ = 0, ldy_ = 0;
+    index_t steps_ = 0, steps_per_widen_ = 1;  // offset codes: sign_correction's steps
     executor* pool_ = nullptr;
-    bool skip_ = true, pairs_ = false;
+    bool skip_ = true, pairs_ = false, offset_coded_ = false;
     int_mode mode_ = int_mode::gemm;
     kind kind_ = kind::s8;
     simd::arch_id arch_ = simd::arch_id::scalar;
@@ -243,11 +323,16 @@ private:
     void (*u8_)(const int_rows_args<std::uint8_t>&) noexcept = nullptr;
     void (*u16_)(const int_rows_args<std::uint16_t>&) noexcept = nullptr;
     void (*pack_pairs_)(index_t, index_t, const std::uint8_t*, std::uint8_t*, index_t) noexcept = nullptr;
+    void (*pack_sign_nibbles_)(index_t, index_t, const std::uint8_t*, std::uint8_t*) noexcept = nullptr;
+    void (*sign_correction_)(const sign_correction_args&) noexcept = nullptr;
     index_t (*nonzero_)(const std::uint8_t*, index_t, std::int32_t*, std::int32_t*) noexcept = nullptr;  // uint8 inputs
     column_split split_;
     aligned_buffer<std::uint8_t> w8_;
     aligned_buffer<std::uint16_t> w16_;
     aligned_buffer<std::uint64_t> signs_;
+    aligned_buffer<std::uint8_t> nibbles_;
+    mutable aligned_buffer<std::uint8_t> tables_;
+    mutable aligned_buffer<std::uint32_t> piece_sums_;
     mutable aligned_buffer<std::int32_t> y_;
     mutable row_lists<std::int32_t> lists_;
     std::string name_;

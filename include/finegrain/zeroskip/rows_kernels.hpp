@@ -21,12 +21,12 @@
 // rows_kernels<Arch>::pairs (uint8 inputs x 8-bit weights: int16 products, madd)
 //   Computes: the same in int32 with entries taken in pairs: x[p*batch + s] = x1 | x2 << 16 is
 //             the pair (entries 2p, 2p+1) of sample s (both parts of a group have an even entry
-//             count; the plan pads with x = 0), weights widened to int16; per group part and
-//             output the part's sum is negated when bit (sign_offset[g] + c) (second part:
-//             sign_offset2[g] + c) of `signs` is set (signs null: no signs): batch 1 negates the
-//             running sum (at the split by the xor of both parts' masks, at the end by the second
-//             part's: s2*(s1*s2*A + B) = s1*A + s2*B), batch > 1 the int16 weights of each part
-//             once per chunk (exact both ways: a negated 8-bit weight fits int16).
+//             count; the plan pads with x = 0), weights widened to int16. Signs (uint8 weights
+//             only; null: none): where bit (sign_offset[g] + c) (second part: sign_offset2[g] + c)
+//             of `signs` is set, the stored weight v is the offset code of a negative weight,
+//             w = v - 255 (the plan stores 255 - |w|); the int16 weights of each part get the
+//             offset once per chunk (exact: v - 255 fits int16). Plans run batch 1 without signs
+//             (offset codes at batch 1: sign_correction).
 //   Streams:  as f32 (batch 1: the rows of the group prefetch_groups ahead are prefetched, one
 //             64-byte line per 64 columns; 4 KB int8 rows are too short for the hardware
 //             streamers alone).
@@ -34,6 +34,24 @@
 //             simd::dot2_output_of_position<Arch> (pack_pairs does it).
 //   Numerics: exact while every partial result fits int32 (two's complement wraps, so the
 //             final value is exact whenever it fits int32; plans check the worst case).
+//
+// rows_kernels<Arch>::sign_correction (batch 1, offset-coded weights: w = v - 255 n)
+//   Computes: y[c] = -code_offset * sum_j n(j, c) X_j for c in [col_begin, col_end), where the
+//             "pieces" j (<= 32 consecutive inputs of one fragment, so X_j <= 8160) carry the
+//             fragment's sign bit n(j, c) and X_j is the sum of the piece's inputs. Run before
+//             pairs (which adds sum_k v x_k to y), it makes y = sum_k w x_k. Per step s (pieces
+//             8s..8s+7) and column, the stored byte holds the sign bits of pieces 8s..8s+3 (low
+//             nibble) and 8s+4..8s+7 (high nibble); tables[64s..64s+64) hold, for each nibble, the
+//             16 sums of X over the pieces its bits select (low bytes, then high bytes; built per
+//             call). One lookup16 per table byte and 32 columns: ~15 vector ops per 8 pieces and
+//             B columns instead of a sign step per fragment and 2L columns in the row loop.
+//   Layout:   block-major: block b of B = nibble_block<Arch>() columns, step s at
+//             nibbles + (b*steps + s)*B, byte p = column simd::nibble_column_of_position<Arch>(p)
+//             of the block (pack_sign_nibbles does it).
+//   Numerics: a step adds <= 2 * 4 * 8160 = 65280 to uint16 lanes; every steps_per_widen steps
+//             (the plan's bound: steps_per_widen * the largest step sum <= 65535) they are added
+//             to int32 sums; sum_j n X_j <= sum_k x_k, so code_offset * that fits int32 whenever
+//             the plan's K * max x * 255 check holds. Exact.
 //
 // rows_kernels<Arch>::wide (uint16 inputs or 16-bit weights: int32 products)
 //   Computes: as pairs, one entry at a time, x[e*batch + s] a plain int32 value; natural layout
@@ -91,6 +109,15 @@ struct int_rows_args {
     index_t col_begin = 0, col_end = 0;
 };
 
+struct sign_correction_args {
+    const std::uint8_t* nibbles = nullptr;  // block-major sign nibbles (pack_sign_nibbles)
+    const std::uint8_t* tables = nullptr;   // per step: 64 bytes (two 16-entry uint16 tables, low bytes first)
+    index_t steps = 0, steps_per_widen = 1;
+    std::int32_t code_offset = 255;
+    std::int32_t* y = nullptr;
+    index_t col_begin = 0, col_end = 0;
+};
+
 /// Entries per group; column ranges are multiples of col_step (every arch's chunk divides it).
 constexpr index_t max_group = 8;
 constexpr index_t col_step = 64;
@@ -113,6 +140,9 @@ struct rows_kernels {
     /// Copies `rows` input-major rows of `cols` (a multiple of col_step) 8-bit weights, permuting
     /// each chunk for pairs(); src and dst rows are ld apart.
     static void pack_pairs(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept;
+    static void sign_correction(const sign_correction_args& a) noexcept;
+    /// src: steps rows of `cols` (a multiple of col_step) nibble bytes; dst: sign_correction's layout.
+    static void pack_sign_nibbles(index_t steps, index_t cols, const std::uint8_t* src, std::uint8_t* dst) noexcept;
 
 private:
     template <class X, class V>
@@ -127,12 +157,9 @@ private:
     template <int P, class Wt>
     static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                             index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
-    template <int P, int S, bool Signed, class Wt>
-    static void pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
-                          std::int32_t* y, index_t sign_bit, index_t sign_bit2) noexcept;
     template <int P, class Wt>
-    static void pairs_row_any(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
-                              std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
+    static void pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+                          std::int32_t* y) noexcept;
     template <int R, class Wt>
     static void wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                            index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
@@ -298,9 +325,9 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
                     const std::int32_t xv = paired ? a.x[(i / 2) * a.batch + s] : a.x[i * a.batch + s];
                     const std::uint32_t xi = paired ? ((i & 1) ? std::uint32_t(xv) >> 16 : std::uint32_t(xv) & 0xffffu)
                                                     : std::uint32_t(xv);
-                    const std::uint32_t product =
-                        xi * static_cast<std::uint32_t>(static_cast<std::int32_t>(a.w[static_cast<index_t>(g.rows[i]) * a.ldw + c]));
-                    sum += negative ? 0u - product : product;
+                    const std::int32_t wv = static_cast<std::int32_t>(a.w[static_cast<index_t>(g.rows[i]) * a.ldw + c]);
+                    const std::uint32_t product = xi * static_cast<std::uint32_t>(paired && negative ? wv - 255 : wv);
+                    sum += negative && !paired ? 0u - product : product;
                 }
                 std::int32_t& out = y[s * a.ldy + c];
                 out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) + sum);
@@ -311,55 +338,33 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
 
 // ---- integer pairs (int16 products) ----------------------------------------------------------------
 
-// Batch 1: S = pairs of the first fragment (S = P: one fragment), Signed = signs present.
+// Batch 1, no signs.
 template <class Arch>
-template <int P, int S, bool Signed, class Wt>
+template <int P, class Wt>
 void rows_kernels<Arch>::pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
-                                   std::int32_t* y, index_t sign_bit, index_t sign_bit2) noexcept
+                                   std::int32_t* y) noexcept
 {
     using I16 = simd::batch<std::int16_t, Arch>;
     using I32 = simd::batch<std::int32_t, Arch>;
     constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
-    auto bits_at = [&](index_t bit) { return static_cast<std::uint32_t>(a.signs[bit >> 6] >> (bit & 63)); };
     I32 xp[P];
 #pragma GCC unroll 4
     for (int p = 0; p < P; ++p) xp[p] = I32(x[p]);
-    auto add_pair = [&](int p, index_t c, I32& lo, I32& hi) {
-        I16 plo, phi;
-        simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c), simd::load_widen_i16<Arch>(w[2 * p + 1] + c), plo, phi);
-        lo = lo + simd::dot2<Arch>(plo, xp[p]);
-        hi = hi + simd::dot2<Arch>(phi, xp[p]);
-    };
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
         if (c % 64 == 0)  // a 64-byte line of every next row per 64 columns
 #pragma GCC unroll 8
             for (int r = 0; r < max_group; ++r) __builtin_prefetch(next[r] + c, 0, 2);
         I32 lo(0), hi(0);
 #pragma GCC unroll 4
-        for (int p = 0; p < S; ++p) add_pair(p, c, lo, hi);
-        if constexpr (S < P) {  // first part done: lo = s1*s2*A, so s2*(lo + B) = s1*A + s2*B
-            simd::apply_sign_bits<Arch>(lo, hi, bits_at(sign_bit + c) ^ bits_at(sign_bit2 + c));
-#pragma GCC unroll 4
-            for (int p = S; p < P; ++p) add_pair(p, c, lo, hi);
+        for (int p = 0; p < P; ++p) {
+            I16 plo, phi;
+            simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c), simd::load_widen_i16<Arch>(w[2 * p + 1] + c), plo, phi);
+            lo = lo + simd::dot2<Arch>(plo, xp[p]);
+            hi = hi + simd::dot2<Arch>(phi, xp[p]);
         }
-        if constexpr (Signed) simd::apply_sign_bits<Arch>(lo, hi, bits_at(sign_bit2 + c));
         (I32::load_unaligned(y + c) + lo).store_unaligned(y + c);
         (I32::load_unaligned(y + c + L) + hi).store_unaligned(y + c + L);
     }
-}
-
-template <class Arch>
-template <int P, class Wt>
-void rows_kernels<Arch>::pairs_row_any(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
-                                       std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
-{
-    if (!a.signs) return pairs_row<P, P, false>(w, next, x, a, y, 0, 0);
-    if (split <= 0 || split >= P) return pairs_row<P, P, true>(w, next, x, a, y, sign_bit2, sign_bit2);
-    if constexpr (P > 1)
-        if (split == 1) return pairs_row<P, (P > 1 ? 1 : P), true>(w, next, x, a, y, sign_bit, sign_bit2);
-    if constexpr (P > 2)
-        if (split == 2) return pairs_row<P, (P > 2 ? 2 : P), true>(w, next, x, a, y, sign_bit, sign_bit2);
-    if constexpr (P > 3) pairs_row<P, (P > 3 ? 3 : P), true>(w, next, x, a, y, sign_bit, sign_bit2);
 }
 
 template <class Arch>
@@ -373,9 +378,11 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
     const bool signed_group = a.signs != nullptr;
     const bool two_parts = signed_group && split < P;  // split: pairs of the first fragment
     auto word_at = [&](index_t bit) { return a.signs[bit >> 6] >> (bit & 63); };
-    auto masks = [&](std::uint64_t word, I32& lo, I32& hi) {
-        lo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
-        hi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
+    // Offsets of negative outputs: 255 in both int16 halves of their int32 lanes.
+    auto offsets = [&](std::uint64_t word, I16& lo, I16& hi) {
+        const I16 code(255);
+        lo = xsimd::bitwise_cast<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word))) & code;
+        hi = xsimd::bitwise_cast<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L))) & code;
     };
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
         I16 plo[P], phi[P];
@@ -383,15 +390,15 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
         for (int p = 0; p < P; ++p)
             simd::interleave_i16<Arch>(simd::load_widen_i16<Arch>(w[2 * p] + c), simd::load_widen_i16<Arch>(w[2 * p + 1] + c),
                                        plo[p], phi[p]);
-        if (signed_group) {  // negate the weight pairs of negative outputs once, not every sample's sum
-            I32 mlo, mhi, mlo2, mhi2;
-            masks(word_at(sign_bit + c), mlo, mhi);
-            if (two_parts) masks(word_at(sign_bit2 + c), mlo2, mhi2);
-            else mlo2 = mlo, mhi2 = mhi;
+        if (signed_group) {  // decode the weight pairs of negative outputs once, not every sample's sum
+            I16 olo, ohi, olo2, ohi2;
+            offsets(word_at(sign_bit + c), olo, ohi);
+            if (two_parts) offsets(word_at(sign_bit2 + c), olo2, ohi2);
+            else olo2 = olo, ohi2 = ohi;
 #pragma GCC unroll 4
             for (int p = 0; p < P; ++p) {
-                plo[p] = simd::apply_sign_mask_pairs<Arch>(plo[p], p < split ? mlo : mlo2);
-                phi[p] = simd::apply_sign_mask_pairs<Arch>(phi[p], p < split ? mhi : mhi2);
+                plo[p] = plo[p] - (p < split ? olo : olo2);
+                phi[p] = phi[p] - (p < split ? ohi : ohi2);
             }
         }
         for (index_t s = 0; s < a.batch; ++s) {
@@ -428,23 +435,12 @@ void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
             std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
             const index_t sb = a.signs ? g.sign_offset[gi] : 0, sb2 = a.signs ? g.sign_offset2[gi] : 0;
             const index_t split = a.signs ? (g.split[gi] - e) / 2 : max_group;  // pairs of the first fragment
+            const bool row = a.batch == 1 && !a.signs;
             switch ((e1 - e) / 2) {
-            case 1:
-                if (a.batch == 1) pairs_row_any<1>(w, next, x, a, y, sb, split, sb2);
-                else pairs_group<1>(w, x, a, y, sb, split, sb2);
-                break;
-            case 2:
-                if (a.batch == 1) pairs_row_any<2>(w, next, x, a, y, sb, split, sb2);
-                else pairs_group<2>(w, x, a, y, sb, split, sb2);
-                break;
-            case 3:
-                if (a.batch == 1) pairs_row_any<3>(w, next, x, a, y, sb, split, sb2);
-                else pairs_group<3>(w, x, a, y, sb, split, sb2);
-                break;
-            case 4:
-                if (a.batch == 1) pairs_row_any<4>(w, next, x, a, y, sb, split, sb2);
-                else pairs_group<4>(w, x, a, y, sb, split, sb2);
-                break;
+            case 1: row ? pairs_row<1>(w, next, x, a, y) : pairs_group<1>(w, x, a, y, sb, split, sb2); break;
+            case 2: row ? pairs_row<2>(w, next, x, a, y) : pairs_group<2>(w, x, a, y, sb, split, sb2); break;
+            case 3: row ? pairs_row<3>(w, next, x, a, y) : pairs_group<3>(w, x, a, y, sb, split, sb2); break;
+            case 4: row ? pairs_row<4>(w, next, x, a, y) : pairs_group<4>(w, x, a, y, sb, split, sb2); break;
             default: break;
             }
             e = e1;
@@ -471,6 +467,76 @@ void rows_kernels<Arch>::pack_pairs(index_t rows, index_t cols, const std::uint8
     for (index_t r = 0; r < rows; ++r)
         for (index_t c = 0; c < cols; c += C)
             for (index_t p = 0; p < C; ++p) dst[r * ld + c + p] = src[r * ld + c + simd::dot2_output_of_position<Arch>(p)];
+}
+
+// ---- sign correction of offset codes (batch 1) ------------------------------------------------------
+
+template <class Arch>
+void rows_kernels<Arch>::sign_correction(const sign_correction_args& a) noexcept
+{
+    constexpr index_t B = simd::nibble_block<Arch>();
+    const std::uint32_t offset = static_cast<std::uint32_t>(a.code_offset);
+    if constexpr (Arch::id == simd::arch_id::scalar) {
+        auto entry = [&](const std::uint8_t* t, unsigned i) { return std::uint32_t(t[i]) | std::uint32_t(t[16 + i]) << 8; };
+        for (index_t c = a.col_begin; c < a.col_end; ++c) {
+            const index_t b = c / B, p = c % B;  // scalar: nibble_column_of_position is the identity
+            std::uint32_t sum = 0;
+            for (index_t s = 0; s < a.steps; ++s) {
+                const unsigned v = a.nibbles[(b * a.steps + s) * B + p];
+                sum += entry(a.tables + 64 * s, v & 15u) + entry(a.tables + 64 * s + 32, v >> 4);
+            }
+            a.y[c] = static_cast<std::int32_t>(0u - offset * sum);
+        }
+    } else {
+        using U8 = simd::batch<std::uint8_t, Arch>;
+        using U16 = simd::batch<std::uint16_t, Arch>;
+        using I32 = simd::batch<std::int32_t, Arch>;
+        constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
+        static_assert(B == 4 * L, "a block is four int32 results");
+        const U8 nibble(15);
+        const U16 zero(0);
+        auto wide = [](const U8& low, const U8& high, bool first) {  // uint16 entries from their two bytes
+            return xsimd::bitwise_cast<U16>(first ? xsimd::zip_lo(low, high) : xsimd::zip_hi(low, high));
+        };
+        for (index_t c = a.col_begin; c < a.col_end; c += B) {
+            const std::uint8_t* nb = a.nibbles + (c / B) * a.steps * B;
+            I32 z0(0), z1(0), z2(0), z3(0);
+            for (index_t s0 = 0; s0 < a.steps; s0 += a.steps_per_widen) {
+                const index_t s1 = s0 + a.steps_per_widen < a.steps ? s0 + a.steps_per_widen : a.steps;
+                U16 acc_lo(0), acc_hi(0);
+                for (index_t s = s0; s < s1; ++s) {
+                    const U8 v = U8::load_unaligned(nb + s * B);
+                    const U8 i0 = v & nibble, i1 = xsimd::bitwise_cast<U8>(xsimd::bitwise_cast<U16>(v) >> 4) & nibble;
+                    const std::uint8_t* t = a.tables + 64 * s;
+                    const U8 l0 = simd::lookup16<Arch>(simd::table16<Arch>(t), i0);
+                    const U8 h0 = simd::lookup16<Arch>(simd::table16<Arch>(t + 16), i0);
+                    const U8 l1 = simd::lookup16<Arch>(simd::table16<Arch>(t + 32), i1);
+                    const U8 h1 = simd::lookup16<Arch>(simd::table16<Arch>(t + 48), i1);
+                    acc_lo += wide(l0, h0, true) + wide(l1, h1, true);
+                    acc_hi += wide(l0, h0, false) + wide(l1, h1, false);
+                }
+                z0 += xsimd::bitwise_cast<I32>(xsimd::zip_lo(acc_lo, zero));
+                z1 += xsimd::bitwise_cast<I32>(xsimd::zip_hi(acc_lo, zero));
+                z2 += xsimd::bitwise_cast<I32>(xsimd::zip_lo(acc_hi, zero));
+                z3 += xsimd::bitwise_cast<I32>(xsimd::zip_hi(acc_hi, zero));
+            }
+            const I32 k(static_cast<std::int32_t>(offset));
+            (I32(0) - z0 * k).store_unaligned(a.y + c);
+            (I32(0) - z1 * k).store_unaligned(a.y + c + L);
+            (I32(0) - z2 * k).store_unaligned(a.y + c + 2 * L);
+            (I32(0) - z3 * k).store_unaligned(a.y + c + 3 * L);
+        }
+    }
+}
+
+template <class Arch>
+void rows_kernels<Arch>::pack_sign_nibbles(index_t steps, index_t cols, const std::uint8_t* src, std::uint8_t* dst) noexcept
+{
+    constexpr index_t B = simd::nibble_block<Arch>();
+    for (index_t b = 0; b < cols / B; ++b)
+        for (index_t s = 0; s < steps; ++s)
+            for (index_t p = 0; p < B; ++p)
+                dst[(b * steps + s) * B + p] = src[s * cols + b * B + simd::nibble_column_of_position<Arch>(p)];
 }
 
 // ---- integer wide (int32 products) -----------------------------------------------------------------
