@@ -88,6 +88,8 @@ TEST_CASE("block conv1x1 plan matches ref::conv2d on every arch")
                 check_conv1x1(2, 19, 21, hw, hw + 1, bs, 0.5, nullptr, seed++);
         check_conv1x1(1, 16, 24, 7, 7, {8, 1}, 0.7, nullptr, seed++, 3);  // padded input rows
         check_conv1x1(1, 3, 5, 1, 1, {1, 1}, 0.0, nullptr, seed++, 2);    // one pixel, strided
+        // 7x7 plane, rows of >= spmm_channel_tail_min_blocks 8x1 blocks: the last pixel in channel tiles.
+        check_conv1x1(1, 4 * block::spmm_channel_tail_min_blocks, 21, 7, 7, {8, 1}, 0.5, nullptr, seed++);
         thread_pool pool(2);
         check_conv1x1(1, 32, 40, 14, 14, {4, 1}, 0.8, &pool, seed++);
         check_conv1x1(2, 64, 16, 7, 7, {8, 1}, 0.9, &pool, seed++);

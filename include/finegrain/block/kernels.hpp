@@ -18,7 +18,14 @@
 //             tiles; a last partial vector is computed at n_end - lanes (overlapping, rewriting
 //             the same values) when the range holds >= lanes pixels, else lane by lane. Tiles
 //             of < 6 accumulators on rows of >= spmm_split_min_blocks 1-column blocks rotate
-//             over 2 or 4 accumulator sets (FMA latency).
+//             over 2 or 4 accumulator sets (FMA latency). Blocks of r = lanes or 2 lanes rows
+//             on rows of >= spmm_channel_tail_min_blocks blocks compute the pixels past the last
+//             full vector in channel tiles instead: the vector over the block's r rows (r/lanes
+//             weight vectors per block column, loaded from the values) times each pixel's X
+//             value broadcast, up to (registers - 2) / (2 r/lanes) pixels per tile, 1, 2 or 4
+//             accumulator sets so that >= 8 FMA chains run; bias and clamp on the vectors, Y
+//             rows < m written through a stack tile (the tail's 1..lanes-1 pixels per row:
+//             1 FMA per block column and pixel instead of r/RT passes of RT vector FMAs).
 //   Preconds: r, c in {1,2,4,8,16}; row_ptr/col/values valid (validated at pack time); every
 //             X row read (col*col_stride + j*row_step + n, n < n_end) in bounds for
 //             col*c + j < k_limit; n_end - n_begin >= lanes or n_begin = 0 (so the overlapping
@@ -30,8 +37,8 @@
 //             never fault). With seg (1x1 blocks, spmm_segments): Y holds partial sums between
 //             input-row chunks (so Y must not overlap X); the final values are the same bits.
 //   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block (split narrow
-//             tiles: block b into set (b - first) mod S, sets summed pairwise at the end); bias
-//             added and clamp applied only when bias is non-null / clamp is set.
+//             tiles and channel tiles: block b into set (b - first) mod S, sets summed pairwise
+//             at the end); bias added and clamp applied only when bias is non-null / clamp is set.
 //
 // bsr_kernels<Arch>::spmv_u16 / spmv_u32
 //   Computes: y[i] = clamp(bias[i] + sum_b sum_j W_b[i][j] * x[col[b]*c + j], lo, hi) for block rows
@@ -91,6 +98,12 @@ constexpr index_t spmm_pass_l1_bytes = 16 * 1024;
 /// K >= 160 +7-14 %; on rows of 2-20 blocks the split lost 3-7 %: out-of-order execution
 /// overlaps a short chain with the next row's work).
 constexpr index_t spmm_split_min_blocks = 40;
+
+/// SpMM, blocks of lanes or 2 lanes rows: on rows of at least this many blocks the pixels past the
+/// last full vector (fewer than lanes) run as channel tiles (channel_tail). Measured, 8x1 on AVX2,
+/// 7x7 layers (49 pixels): rows of 96-614 blocks +3-14 % at 30/70/90 %; rows of 16-48 blocks lost
+/// 4-15 % (tile set-up and the transposed store outweigh the saved FMAs).
+constexpr index_t spmm_channel_tail_min_blocks = 64;
 
 /// SpMV on 1-column blocks of lanes or 2 lanes rows: block-row parts streamed at once
 /// (measured on VGG fc6 8x1 @90 %, 43.7 MB from DRAM: 1 stream 14 GB/s, 2: 17, 4: 19, 8: 16.5).
@@ -157,6 +170,12 @@ private:
     template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish, int S = 1>
     static void tile_blocks(const spmm_args& p, index_t rb, index_t row_off, index_t n0, index_t b0, index_t b1,
                             index_t prefetch) noexcept;
+    template <int RV>
+    static void channel_tail(const spmm_args& p, index_t rb, index_t n) noexcept;
+    template <int RV, int P>
+    static void channel_tile_of(const spmm_args& p, index_t rb, index_t n0, index_t pixels) noexcept;
+    template <int RV, int P, int S>
+    static void channel_tile(const spmm_args& p, index_t rb, index_t n0) noexcept;
 
     template <class Index>
     static void spmv(const spmv_args& p) noexcept;
@@ -318,6 +337,112 @@ void bsr_kernels<Arch>::tile_blocks(const spmm_args& p, index_t rb, index_t row_
     }
 }
 
+// Channel tile: P pixels from n0 of block row rb (r = RV * lanes rows), the vector over the rows:
+// per block column one weight vector per RV times each pixel's X value broadcast, S accumulator
+// sets (block b into set (b - first) mod S, summed at the end).
+template <class Arch>
+template <int RV, int P, int S>
+void bsr_kernels<Arch>::channel_tile(const spmm_args& p, index_t rb, index_t n0) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t W = lanes, r = RV * W;
+    B acc[S][P][RV];
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s)
+#pragma GCC unroll 16
+        for (int t = 0; t < P; ++t)
+#pragma GCC unroll 4
+            for (int v = 0; v < RV; ++v) acc[s][t][v] = B(0.0f);
+
+    const index_t c = p.c, b1 = p.row_ptr[rb + 1];
+    const std::uint32_t* FINEGRAIN_RESTRICT col = p.col;
+    index_t b = p.row_ptr[rb];
+    const float* FINEGRAIN_RESTRICT w = p.values + b * c * r;
+    const float* FINEGRAIN_RESTRICT x = p.x + n0;
+    for (; b + S <= b1; b += S, w += S * c * r) {
+#pragma GCC unroll 4
+        for (int s = 0; s < S; ++s) {
+            const index_t unit = static_cast<index_t>(col[b + s]);
+            const index_t jn = unit * c + c > p.k_limit ? p.k_limit - unit * c : c;
+            for (index_t j = 0; j < jn; ++j) {
+                const float* xr = x + unit * p.col_stride + j * p.row_step;
+                const float* wj = w + (s * c + j) * r;
+#pragma GCC unroll 16
+                for (int t = 0; t < P; ++t) {
+                    const B xt(xr[t]);
+#pragma GCC unroll 4
+                    for (int v = 0; v < RV; ++v) acc[s][t][v] = simd::fma(B::load_unaligned(wj + v * W), xt, acc[s][t][v]);
+                }
+            }
+        }
+    }
+    for (; b < b1; ++b, w += c * r) {
+        const index_t unit = static_cast<index_t>(col[b]);
+        const index_t jn = unit * c + c > p.k_limit ? p.k_limit - unit * c : c;
+        for (index_t j = 0; j < jn; ++j) {
+            const float* xr = x + unit * p.col_stride + j * p.row_step;
+#pragma GCC unroll 16
+            for (int t = 0; t < P; ++t) {
+                const B xt(xr[t]);
+#pragma GCC unroll 4
+                for (int v = 0; v < RV; ++v) acc[0][t][v] = simd::fma(B::load_unaligned(w + j * r + v * W), xt, acc[0][t][v]);
+            }
+        }
+    }
+
+    // Sets summed, bias and clamp on the vectors, then out through a stack tile (lane i of pixel
+    // t's vector v is row v * W + i).
+    const index_t row0 = rb * r, rows = p.m - row0 < r ? p.m - row0 : r;
+    alignas(64) float tile[P * r];
+    B bias[RV];
+    for (index_t i = 0; i < r; ++i) tile[i] = p.bias && i < rows ? p.bias[row0 + i] : 0.0f;  // row i's bias
+#pragma GCC unroll 4
+    for (int v = 0; v < RV; ++v) bias[v] = B::load_aligned(tile + v * W);
+    const B lo(p.lo), hi(p.hi);
+#pragma GCC unroll 16
+    for (int t = 0; t < P; ++t)
+#pragma GCC unroll 4
+        for (int v = 0; v < RV; ++v) {
+            B a = acc[0][t][v];
+            if constexpr (S == 2) a = a + acc[1][t][v];
+            if constexpr (S == 4) a = (a + acc[1][t][v]) + (acc[2][t][v] + acc[3][t][v]);
+            if (p.bias) a = a + bias[v];
+            if (p.clamp) a = simd::min(simd::max(a, lo), hi);
+            a.store_aligned(tile + t * r + v * W);
+        }
+    float* FINEGRAIN_RESTRICT y = p.y + row0 * p.ldy + n0;
+    for (index_t i = 0; i < rows; ++i, y += p.ldy)
+#pragma GCC unroll 16
+        for (int t = 0; t < P; ++t) y[t] = tile[t * r + i];
+}
+
+// A channel tile of `pixels` (1..P) pixels; tiles of fewer than 8 accumulator vectors (FMA latency
+// x 2 ports) rotate over 2 or 4 sets (the rows are long: spmm_channel_tail_min_blocks).
+template <class Arch>
+template <int RV, int P>
+void bsr_kernels<Arch>::channel_tile_of(const spmm_args& p, index_t rb, index_t n0, index_t pixels) noexcept
+{
+    if (pixels == P) {
+        channel_tile<RV, P, (RV * P >= 8 ? 1 : RV * P >= 4 ? 2 : 4)>(p, rb, n0);
+    } else if constexpr (P > 1) {
+        channel_tile_of<RV, P - 1>(p, rb, n0, pixels);
+    }
+}
+
+// The pixels [n, n_end) (fewer than lanes) of block row rb in channel tiles, for blocks of lanes
+// (RV = 1) or 2 lanes (RV = 2) rows: one FMA per block column and pixel, no idle lanes.
+template <class Arch>
+template <int RV>
+void bsr_kernels<Arch>::channel_tail(const spmm_args& p, index_t rb, index_t n) noexcept
+{
+    constexpr index_t P = (spmm_registers<Arch>() - 2) / (2 * RV) < lanes - 1 ? (spmm_registers<Arch>() - 2) / (2 * RV)
+                                                                               : lanes - 1;
+    for (; n < p.n_end; n += P) {
+        const index_t pixels = p.n_end - n < P ? p.n_end - n : P;
+        channel_tile_of<RV, int(P)>(p, rb, n, pixels);
+    }
+}
+
 template <class Arch>
 template <int RT, bool C1, bool Passes, int NV>
 void bsr_kernels<Arch>::spmm_vectors_of(const spmm_args& p, index_t rb, index_t& n) noexcept
@@ -336,6 +461,13 @@ void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t n_start) noexce
         index_t n = n_start;
         spmm_vectors_of<RT, C1, Passes, NV>(p, rb, n);
         if (n < p.n_end) {
+            if constexpr (lanes > 1) {
+                if ((p.r == lanes || p.r == 2 * lanes) &&
+                    index_t(p.row_ptr[rb + 1] - p.row_ptr[rb]) >= spmm_channel_tail_min_blocks) {  // the last pixels with vectors over the rows
+                    p.r == lanes ? channel_tail<1>(p, rb, n) : channel_tail<2>(p, rb, n);
+                    continue;
+                }
+            }
             if (p.n_end - p.n_begin >= lanes) {  // one overlapping vector ends the range
                 tile<simd::batch<float, Arch>, RT, 1, C1, Passes>(p, rb, p.n_end - lanes);
             } else {
