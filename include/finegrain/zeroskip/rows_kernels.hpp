@@ -157,9 +157,11 @@ private:
     template <int P, class Wt>
     static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                             index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
+    /// Inlined into pairs_any, where the row pointers are a local array the y stores cannot alias
+    /// (an out-of-line call reloads the 8 row pointers every chunk: dense s8 warm ~5 % slower).
     template <int P, class Wt>
-    static void pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
-                          std::int32_t* y) noexcept;
+    FINEGRAIN_ALWAYS_INLINE static void pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x,
+                                                  const int_rows_args<Wt>& a, std::int32_t* y) noexcept;
     template <int R, class Wt>
     static void wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
                            index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
@@ -341,7 +343,7 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
 // Batch 1, no signs.
 template <class Arch>
 template <int P, class Wt>
-void rows_kernels<Arch>::pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+FINEGRAIN_ALWAYS_INLINE void rows_kernels<Arch>::pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
                                    std::int32_t* y) noexcept
 {
     using I16 = simd::batch<std::int16_t, Arch>;
