@@ -248,25 +248,28 @@ TEST_CASE("block spmm plan rejects bad shapes")
                          finegrain::error);
 }
 
-TEST_CASE("block spmm plan: leftover pixels of lanes / 2 lanes row blocks on long rows take channel tiles on every arch")
+TEST_CASE("block spmm plan: leftover pixels of lanes/2, lanes, 2 lanes row blocks on long rows take channel or pair tiles on every arch")
 {
     // Rows of >= spmm_channel_tail_min_blocks blocks of r = lanes or 2 lanes rows compute the
-    // pixels past the last full vector (1..lanes-1 of them) with vectors over the rows. Pixel
-    // counts with 1, half-lanes and lanes-1 leftover pixels after full tiles and after narrower
-    // tiles (7x7 = 49), a partial last block row (m not a multiple of r), 2-column blocks with an
-    // edge block column (k_limit), and sparsities 0 / 50 / 99 / 100 % (the last two keep the rows
-    // short: the pixel-vector path on the same matrices' shapes); one case split by a pool.
+    // pixels past the last full vector (1..lanes-1 of them) with vectors over the rows; 1-column
+    // blocks of lanes/2 rows with 1 or 2 pixels left take pair tiles (two blocks per vector; odd
+    // and even block counts). Pixel counts with 1, 2, half-lanes and lanes-1 leftover pixels after
+    // full tiles and after narrower tiles (7x7 = 49), a partial last block row (m not a multiple
+    // of r), 2-column blocks with an edge block column (k_limit), and sparsities 0 / 50 / 99 /
+    // 100 % (the last two keep the rows short: the pixel-vector path on the same shapes); one
+    // case split by a pool.
     fgtest::for_each_runnable_arch([](auto arch) {
         using A = decltype(arch);
         const index_t w = block::bsr_kernels<A>::lanes;
         std::uint32_t seed = 7000;
-        for (block::block_shape bs : {block::block_shape{w, 1}, block::block_shape{2 * w, 1}, block::block_shape{w, 2}}) {
+        for (block::block_shape bs : {block::block_shape{w, 1}, block::block_shape{2 * w, 1}, block::block_shape{w, 2},
+                                      block::block_shape{w / 2, 1}}) {
             if (!bs.supported(bs.r)) continue;
             // 50 %: ~2 x the minimum blocks per row; with c = 2 an edge block column.
             const index_t k = bs.c * (4 * block::spmm_channel_tail_min_blocks + 5) + bs.c - 1;
             const index_t tile = block::spmm_vectors<A>(block::spmm_rows<A>(bs.r)) * w;
             REQUIRE(k / bs.c / 2 * 3 / 4 >= block::spmm_channel_tail_min_blocks);
-            for (index_t n : {tile + 1, tile + std::max<index_t>(1, w / 2), 2 * tile + w - 1, index_t(49)})
+            for (index_t n : {tile + 1, tile + 2, tile + std::max<index_t>(1, w / 2), 2 * tile + w - 1, index_t(49)})
                 check_spmm({2 * bs.r + 3, n, k, bs, 0.5, activation::relu, true}, seed++);
             check_spmm({bs.r + 1, 49, k, bs, 0.0, activation::relu6, true}, seed++);
             check_spmm({bs.r, w - 1 > 0 ? w - 1 : 1, k, bs, 0.0, activation::none, false}, seed++);  // tail only

@@ -26,12 +26,16 @@
 //             accumulator sets so that >= 8 FMA chains run; bias and clamp on the vectors, Y
 //             rows < m written through a stack tile (the tail's 1..lanes-1 pixels per row:
 //             1 FMA per block column and pixel instead of r/RT passes of RT vector FMAs).
+//             1-column blocks of r = lanes/2 rows on such rows with 1 or 2 pixels left run pair
+//             tiles: two consecutive blocks per weight vector, X halves built by one multiply
+//             and one FMA per pixel (pair_tile).
 //   Preconds: r, c in {1,2,4,8,16}; row_ptr/col/values valid (validated at pack time); every
 //             X row read (col*col_stride + j*row_step + n, n < n_end) in bounds for
 //             col*c + j < k_limit; n_end - n_begin >= lanes or n_begin = 0 (so the overlapping
 //             vector stays inside the caller's range).
 //   Memory:   reads X only inside [n_begin, n_end) (or [n_end - lanes, n_end)); writes only
-//             Y rows < m, pixels in the range. No over-read of the values array. With
+//             Y rows < m, pixels in the range. Pair tiles read up to r values past a row's last
+//             block (the next block's or bsr_matrix::value_padding); nothing else over-reads. With
 //             prefetch_blocks = d > 0 (c = 1): reads col up to d entries past the row's last block
 //             (the caller pads col) and prefetches the X rows of the block d ahead (prefetches
 //             never fault). With seg (1x1 blocks, spmm_segments): Y holds partial sums between
@@ -170,6 +174,8 @@ private:
     template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish, int S = 1>
     static void tile_blocks(const spmm_args& p, index_t rb, index_t row_off, index_t n0, index_t b0, index_t b1,
                             index_t prefetch) noexcept;
+    template <int P>
+    static void pair_tile(const spmm_args& p, index_t rb, index_t n0) noexcept;
     template <int RV>
     static void channel_tail(const spmm_args& p, index_t rb, index_t n) noexcept;
     template <int RV, int P>
@@ -416,6 +422,79 @@ void bsr_kernels<Arch>::channel_tile(const spmm_args& p, index_t rb, index_t n0)
         for (int t = 0; t < P; ++t) y[t] = tile[t * r + i];
 }
 
+// Pair tile: P pixels from n0 of block row rb, 1-column blocks of r = lanes/2 rows. Blocks b, b+1
+// fill one weight vector (their values are consecutive): lanes [0, r) row i of block b, [r, 2r)
+// of block b+1, times X vectors with block b's pixel value in the low half, b+1's in the high
+// half; 4 accumulator sets; the halves are summed at the end and an odd last block added to
+// the low half (the high lanes then hold unused values).
+template <class Arch>
+template <int P>
+void bsr_kernels<Arch>::pair_tile(const spmm_args& p, index_t rb, index_t n0) noexcept
+{
+    using B = simd::batch<float, Arch>;
+    constexpr index_t W = lanes, r = W / 2;
+    constexpr int S = 4;
+    alignas(64) float tile[(P + 1) * W];
+    for (index_t l = 0; l < (P + 1) * W; ++l) tile[l] = l < r ? 1.0f : 0.0f;
+    const B low = B::load_aligned(tile), high = B(1.0f) - low;
+    B acc[S][P];
+#pragma GCC unroll 4
+    for (int s = 0; s < S; ++s)
+#pragma GCC unroll 4
+        for (int t = 0; t < P; ++t) acc[s][t] = B(0.0f);
+
+    const index_t b1 = p.row_ptr[rb + 1];
+    const std::uint32_t* FINEGRAIN_RESTRICT col = p.col;
+    index_t b = p.row_ptr[rb];
+    const float* FINEGRAIN_RESTRICT w = p.values + b * r;
+    const float* FINEGRAIN_RESTRICT x = p.x + n0;
+    for (; b + 2 * S <= b1; b += 2 * S, w += 2 * S * r) {
+#pragma GCC unroll 4
+        for (int s = 0; s < S; ++s) {
+            const float* x0 = x + static_cast<index_t>(col[b + 2 * s]) * p.col_stride;
+            const float* x1 = x + static_cast<index_t>(col[b + 2 * s + 1]) * p.col_stride;
+            const B wv = B::load_unaligned(w + 2 * s * r);
+#pragma GCC unroll 4
+            for (int t = 0; t < P; ++t)
+                acc[s][t] = simd::fma(wv, simd::fma(B(x1[t]), high, B(x0[t]) * low), acc[s][t]);
+        }
+    }
+    for (; b + 2 <= b1; b += 2, w += 2 * r) {
+        const float* x0 = x + static_cast<index_t>(col[b]) * p.col_stride;
+        const float* x1 = x + static_cast<index_t>(col[b + 1]) * p.col_stride;
+        const B wv = B::load_unaligned(w);
+#pragma GCC unroll 4
+        for (int t = 0; t < P; ++t) acc[0][t] = simd::fma(wv, simd::fma(B(x1[t]), high, B(x0[t]) * low), acc[0][t]);
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < P; ++t)
+        ((acc[0][t] + acc[1][t]) + (acc[2][t] + acc[3][t])).store_aligned(tile + t * W);
+    B sum[P];
+#pragma GCC unroll 4
+    for (int t = 0; t < P; ++t) sum[t] = B::load_aligned(tile + t * W) + B::load_unaligned(tile + t * W + r);
+    if (b < b1) {  // odd last block: its r values (and r more: the next block's, or padding) into the low half
+        const float* x0 = x + static_cast<index_t>(col[b]) * p.col_stride;
+        const B wv = B::load_unaligned(w);
+#pragma GCC unroll 4
+        for (int t = 0; t < P; ++t) sum[t] = simd::fma(wv, B(x0[t]), sum[t]);
+    }
+
+    const index_t row0 = rb * r, rows = p.m - row0 < r ? p.m - row0 : r;
+    for (index_t i = 0; i < W; ++i) tile[i] = p.bias && i < rows ? p.bias[row0 + i] : 0.0f;  // row i's bias
+    const B bias = B::load_aligned(tile), lo(p.lo), hi(p.hi);
+#pragma GCC unroll 4
+    for (int t = 0; t < P; ++t) {
+        B a = sum[t];
+        if (p.bias) a = a + bias;
+        if (p.clamp) a = simd::min(simd::max(a, lo), hi);
+        a.store_aligned(tile + t * W);
+    }
+    float* FINEGRAIN_RESTRICT y = p.y + row0 * p.ldy + n0;
+    for (index_t i = 0; i < rows; ++i, y += p.ldy)
+#pragma GCC unroll 4
+        for (int t = 0; t < P; ++t) y[t] = tile[t * W + i];
+}
+
 // A channel tile of `pixels` (1..P) pixels; tiles of fewer than 8 accumulator vectors (FMA latency
 // x 2 ports) rotate over 2 or 4 sets (the rows are long: spmm_channel_tail_min_blocks).
 template <class Arch>
@@ -461,11 +540,16 @@ void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t n_start) noexce
         index_t n = n_start;
         spmm_vectors_of<RT, C1, Passes, NV>(p, rb, n);
         if (n < p.n_end) {
-            if constexpr (lanes > 1) {
-                if ((p.r == lanes || p.r == 2 * lanes) &&
-                    index_t(p.row_ptr[rb + 1] - p.row_ptr[rb]) >= spmm_channel_tail_min_blocks) {  // the last pixels with vectors over the rows
-                    p.r == lanes ? channel_tail<1>(p, rb, n) : channel_tail<2>(p, rb, n);
-                    continue;
+            if constexpr (lanes > 1) {  // the last pixels with vectors over the rows
+                if (index_t(p.row_ptr[rb + 1] - p.row_ptr[rb]) >= spmm_channel_tail_min_blocks) {
+                    if (p.r == lanes || p.r == 2 * lanes) {
+                        p.r == lanes ? channel_tail<1>(p, rb, n) : channel_tail<2>(p, rb, n);
+                        continue;
+                    }
+                    if (2 * p.r == lanes && C1 && p.n_end - n <= 2) {
+                        p.n_end - n == 1 ? pair_tile<1>(p, rb, n) : pair_tile<2>(p, rb, n);
+                        continue;
+                    }
                 }
             }
             if (p.n_end - p.n_begin >= lanes) {  // one overlapping vector ends the range
