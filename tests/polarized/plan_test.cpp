@@ -248,15 +248,14 @@ TEST_CASE("polarized integer gemm, 8-bit offset codes: pieces, sign steps and co
                     const auto& x = inputs[i];
                     std::vector<std::int64_t> want(static_cast<std::size_t>(n));
                     ref::polarized_gemm_int(q, matrix_view<const std::uint8_t>(x.data(), k, 1), matrix_view<std::int64_t>(want.data(), n, 1));
-                    std::vector<std::int32_t> got(static_cast<std::size_t>(n), -7);
-                    plan.run(matrix_view<const std::uint8_t>(x.data(), k, 1), matrix_view<std::int32_t>(got.data(), n, 1));
-                    for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
-                    std::fill(got.begin(), got.end(), -7);
-                    batched.run_unchecked(x.data(), 1, got.data(), 1, 1);
-                    for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
-                    std::fill(got.begin(), got.end(), -7);
-                    skipping.run(x.data(), got.data());
-                    for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
+                    auto expect_exact = [&](auto&& run) {
+                        std::vector<std::int32_t> got(static_cast<std::size_t>(n), -7);
+                        run(got.data());
+                        for (index_t o = 0; o < n; ++o) REQUIRE(std::int64_t(got[std::size_t(o)]) == want[std::size_t(o)]);
+                    };
+                    expect_exact([&](std::int32_t* y) { plan.run(matrix_view<const std::uint8_t>(x.data(), k, 1), matrix_view<std::int32_t>(y, n, 1)); });
+                    expect_exact([&](std::int32_t* y) { batched.run_unchecked(x.data(), 1, y, 1, 1); });
+                    expect_exact([&](std::int32_t* y) { skipping.run(x.data(), y); });
                 }
             }
     });

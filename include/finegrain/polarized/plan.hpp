@@ -9,9 +9,12 @@
 //   polarized::conv2d_plan<float>      the same for a conv layer (weights rolled back to OIHW).
 //   polarized::int_gemm_plan<X>        exact int32 y = W x, uint8/uint16 inputs, batch 1..64:
 //                                      B <= 7: sign-folded int8 weights on the dense int8 kernel
-//                                      (the fastest exact form on a CPU: no sign step); B >= 8:
-//                                      input-major magnitudes, each group of rows summed in int32
-//                                      and its fragment's sign applied to the sum (rows_kernels).
+//                                      (the fastest exact form on a CPU: no sign step); B = 8 with
+//                                      uint8 inputs: offset codes (255 - |w| in negative fragments)
+//                                      on the dense row loop, the signs applied once per call as
+//                                      -255 * sum_f n X_f (batch 1) or per weight chunk (batch > 1);
+//                                      other B >= 8: magnitudes, each group's int32 sum signed per
+//                                      fragment (zeroskip/int_gemm_plan.hpp, rows_kernels).
 //   polarized::int_conv2d_plan<X>      integer conv: im2col in the matrix's unroll order, then
 //                                      int_gemm over blocks of up to 64 output pixels.
 //   polarized::partial_sums_plan<T, X> p[f][o] = sum_{k in fragment f} |w|(o,k) x[k], batch 1.
