@@ -42,7 +42,9 @@
 //             input-row chunks (so Y must not overlap X); the final values are the same bits.
 //   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block (split narrow
 //             tiles and channel tiles: block b into set (b - first) mod S, sets summed pairwise
-//             at the end); bias added and clamp applied only when bias is non-null / clamp is set.
+//             at the end; pair tiles: blocks 2q, 2q + 1 into set q mod 4, the sets summed, then
+//             the two halves, then an odd last block); bias added and clamp applied only when
+//             bias is non-null / clamp is set.
 //
 // bsr_kernels<Arch>::spmv_u16 / spmv_u32
 //   Computes: y[i] = clamp(bias[i] + sum_b sum_j W_b[i][j] * x[col[b]*c + j], lo, hi) for block rows
