@@ -101,5 +101,26 @@ FINEGRAIN_ALWAYS_INLINE T reduce_add(scalar_batch<T> b) noexcept
     return b.v;
 }
 
+// ---- lane reinterpretation and interleave (SIMD tags only) ----------------------------------
+
+/// The bits of `v` as a batch of another lane type of the same register (xsimd::bitwise_cast).
+template <class To, class T, class A>
+FINEGRAIN_ALWAYS_INLINE To reinterpret(const xsimd::batch<T, A>& v) noexcept
+{
+    return xsimd::bitwise_cast<To>(v);
+}
+
+/// a0 b0 a1 b1 ... from the low halves of a and b (zip_lo), or from the high halves (zip_hi).
+template <class T, class A>
+FINEGRAIN_ALWAYS_INLINE xsimd::batch<T, A> zip_lo(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) noexcept
+{
+    return xsimd::zip_lo(a, b);
+}
+template <class T, class A>
+FINEGRAIN_ALWAYS_INLINE xsimd::batch<T, A> zip_hi(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) noexcept
+{
+    return xsimd::zip_hi(a, b);
+}
+
 } // namespace simd
 } // namespace finegrain

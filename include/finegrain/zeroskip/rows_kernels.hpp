@@ -383,8 +383,8 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
     // Offsets of negative outputs: 255 in both int16 halves of their int32 lanes.
     auto offsets = [&](std::uint64_t word, I16& lo, I16& hi) {
         const I16 code(255);
-        lo = xsimd::bitwise_cast<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word))) & code;
-        hi = xsimd::bitwise_cast<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L))) & code;
+        lo = simd::reinterpret<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word))) & code;
+        hi = simd::reinterpret<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L))) & code;
     };
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
         I16 plo[P], phi[P];
@@ -498,7 +498,7 @@ void rows_kernels<Arch>::sign_correction(const sign_correction_args& a) noexcept
         const U8 nibble(15);
         const U16 zero(0);
         auto wide = [](const U8& low, const U8& high, bool first) {  // uint16 entries from their two bytes
-            return xsimd::bitwise_cast<U16>(first ? xsimd::zip_lo(low, high) : xsimd::zip_hi(low, high));
+            return simd::reinterpret<U16>(first ? simd::zip_lo(low, high) : simd::zip_hi(low, high));
         };
         for (index_t c = a.col_begin; c < a.col_end; c += B) {
             const std::uint8_t* nb = a.nibbles + (c / B) * a.steps * B;
@@ -508,7 +508,7 @@ void rows_kernels<Arch>::sign_correction(const sign_correction_args& a) noexcept
                 U16 acc_lo(0), acc_hi(0);
                 for (index_t s = s0; s < s1; ++s) {
                     const U8 v = U8::load_unaligned(nb + s * B);
-                    const U8 i0 = v & nibble, i1 = xsimd::bitwise_cast<U8>(xsimd::bitwise_cast<U16>(v) >> 4) & nibble;
+                    const U8 i0 = v & nibble, i1 = simd::reinterpret<U8>(simd::reinterpret<U16>(v) >> 4) & nibble;
                     const std::uint8_t* t = a.tables + 64 * s;
                     const U8 l0 = simd::lookup16<Arch>(simd::table16<Arch>(t), i0);
                     const U8 h0 = simd::lookup16<Arch>(simd::table16<Arch>(t + 16), i0);
@@ -517,10 +517,10 @@ void rows_kernels<Arch>::sign_correction(const sign_correction_args& a) noexcept
                     acc_lo += wide(l0, h0, true) + wide(l1, h1, true);
                     acc_hi += wide(l0, h0, false) + wide(l1, h1, false);
                 }
-                z0 += xsimd::bitwise_cast<I32>(xsimd::zip_lo(acc_lo, zero));
-                z1 += xsimd::bitwise_cast<I32>(xsimd::zip_hi(acc_lo, zero));
-                z2 += xsimd::bitwise_cast<I32>(xsimd::zip_lo(acc_hi, zero));
-                z3 += xsimd::bitwise_cast<I32>(xsimd::zip_hi(acc_hi, zero));
+                z0 += simd::reinterpret<I32>(simd::zip_lo(acc_lo, zero));
+                z1 += simd::reinterpret<I32>(simd::zip_hi(acc_lo, zero));
+                z2 += simd::reinterpret<I32>(simd::zip_lo(acc_hi, zero));
+                z3 += simd::reinterpret<I32>(simd::zip_hi(acc_hi, zero));
             }
             const I32 k(static_cast<std::int32_t>(offset));
             (I32(0) - z0 * k).store_unaligned(a.y + c);
