@@ -544,6 +544,39 @@ TEST_CASE("pattern conv3x3 plan on real layer shapes with projected Gaussian wei
     }
 }
 
+TEST_CASE("pattern conv3x3 plan: 2-worker bands block channels as one worker when the row-tile block fits L1")
+{
+    // ResNet-18 layer-2 shape at 4x (patterns + connectivity), best arch: one worker runs
+    // block-major row tiles over small channel blocks; two workers' bands must pick the same
+    // channel block and order (the 256 KB blocks they used before ran filter-major), and still
+    // compute the same output.
+    const auto s = conv2d_shape::square(1, 128, 128, 28, 3, 1, 1);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> gauss(0.0f, 1.0f);
+    std::vector<float> dense(std::size_t(s.weight_dims().size()));
+    for (float& x : dense) x = gauss(rng) * 0.05f;
+    const pattern_set lib = pattern_set::patdnn4();
+    const projection p = project(tensor4_view<const float>(dense.data(), s.weight_dims()), lib, connectivity_for(4.0), 1);
+    const packed_weights w = pack(tensor4_view<const float>(p.weights.data(), s.weight_dims()), lib);
+    thread_pool pool(2);
+    const conv3x3_plan<float> one(w, s);
+    const conv3x3_plan<float> two(w, s, conv3x3_options{nullptr, activation::none, &pool});
+    const std::string name = one.kernel_name();
+    CAPTURE(name);
+    REQUIRE(two.row_bands() > 0);
+    if (one.tile_rows() > 0 && one.block_major()) {
+        CHECK(two.channel_block() == one.channel_block());
+        CHECK(two.block_major());
+    }
+    if (one.arch() == simd::arch_id::avx2) CHECK(one.block_major());  // AVX2 (this host) exercises the case
+    std::vector<float> in(std::size_t(s.input_dims().size()));
+    for (float& x : in) x = std::max(0.0f, gauss(rng));
+    std::vector<float> out1(std::size_t(s.output_dims().size())), out2(out1.size());
+    one.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(out1.data(), s.output_dims()));
+    two.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(out2.data(), s.output_dims()));
+    fgtest::check_close(out2.data(), out1.data(), out1.size(), fgtest::fp32_tol(s.taps(), 4, 0.05), two.kernel_name());
+}
+
 TEST_CASE("pattern conv3x3 plan rejects unsupported shapes and mismatched tensors")
 {
     const auto s = conv2d_shape::square(1, 4, 5, 6, 3, 1, 1);

@@ -412,8 +412,11 @@ private:
     // beat blocks whose tile planes fill ~256 KB by 5-30 %; 8 channels lost up to 2x: the
     // accumulator round trip then dominates). Bands (more than one worker, per-worker slabs):
     // the same rule when nearly every kernel is kept (> 3/4: 2.25x, 16 channels: 0-17 % faster
-    // than the 256 KB blocks on 6 of 7 layers), else the 256 KB blocks (16-32 channels: 4x
-    // -10 to +18 %, 8x 0 to +9 % slower at 2 threads).
+    // than the 256 KB blocks on 6 of 7 layers) or when that block's row-tile planes fit the
+    // 28 KB L1 budget below, so the band runs block-major as one worker does (2 threads, x
+    // oneDNN, geomean over VGG conv3-5 + ResNet-18: 4x 1.83-1.86 -> 2.15-2.16; 8x rn18_3x3_7,
+    // 8 x 1 tiles, 32 channels: 3.52 -> 4.07); else the 256 KB blocks (16-32 channels: 4x -10
+    // to +18 %, 8x 0 to +9 % slower at 2 threads).
     void choose_blocking(const packed_weights& w, const conv3x3_options& opt)
     {
         const index_t ci = shape_.in_channels, sh = shape_.stride_h;
@@ -426,14 +429,18 @@ private:
         const index_t per_nine = std::max<index_t>(16, density > 0 ? index_t(9.0 / density / 16.0 + 0.5) * 16 : ci);
         const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
         const index_t l2_block = std::max<index_t>(16, 65536 / per_channel);
-        cb_ = std::min(ci, opt.channel_block ? opt.channel_block : !banded_ || density > 0.75 ? per_nine : l2_block);
+        // Bytes of one channel's tap planes for one R x V row-tile block.
+        const index_t block_channel_bytes = sh * 3 * (r_ + 1) * v_ * lanes_ * index_t(sizeof(float));
+        const index_t l1_budget = index_t(28) << 10;
+        const bool nine_fits_l1 = r_ && opt.row_order != 2 && std::min(ci, per_nine) * block_channel_bytes <= l1_budget;
+        cb_ = std::min(ci, opt.channel_block ? opt.channel_block
+                           : !banded_ || density > 0.75 || nine_fits_l1 ? per_nine : l2_block);
         // Row tiles: block-major (every filter over one R x V block; one worker: task tile =
         // the whole image) when the block's planes of a channel block fit in ~28 KB of L1 (1
         // worker: 2.25x and 4x, 16 channels: +3-14 %; 8x, 32 channels, 37 KB: -4 to -11 %; 7 x 7
         // rows, 8 x 1 tiles, 28 KB: +13 %. 2 workers, bands: 2.25x +4 to +44 %, ResNet 4x +2 to
         // +11 %); else filter-major over the tile (~48 vectors, or the band's tile).
-        const index_t block_bytes = cb_ * sh * 3 * (r_ + 1) * v_ * lanes_ * index_t(sizeof(float));
-        block_major_ = r_ && (opt.row_order == 0 ? block_bytes <= (index_t(28) << 10) : opt.row_order == 1);
+        block_major_ = r_ && (opt.row_order == 0 ? cb_ * block_channel_bytes <= l1_budget : opt.row_order == 1);
         if (block_major_ && !banded_ && !opt.task_vectors) tv_ = flat_vectors_;
     }
 
