@@ -66,8 +66,7 @@ template <>
 class gemm_plan<float> {
 public:
     gemm_plan(const polarized_matrix<float>& w, index_t n, const dense::gemm_options& opt = {})
-        : folded_(w.to_dense()), dense_(matrix_view<const float>(folded_.data(), w.outputs(), w.inputs()), n, opt),
-          name_(detail::polarized_name(dense_.kernel_name()))
+        : dense_(folded(w, n, opt)), name_(detail::polarized_name(dense_.kernel_name()))
     {
     }
     const gemm_shape& shape() const noexcept { return dense_.shape(); }
@@ -77,7 +76,13 @@ public:
     void run_unchecked(const float* x, index_t ldx, float* y, index_t ldy) const { dense_.run_unchecked(x, ldx, y, ldy); }
 
 private:
-    aligned_buffer<float> folded_;
+    // The dense plan of the sign-folded weights (it packs its own copy: the folded matrix is
+    // not kept).
+    static dense::gemm_plan<float> folded(const polarized_matrix<float>& w, index_t n, const dense::gemm_options& opt)
+    {
+        const auto values = w.to_dense();
+        return dense::gemm_plan<float>(matrix_view<const float>(values.data(), w.outputs(), w.inputs()), n, opt);
+    }
     dense::gemm_plan<float> dense_;
     std::string name_;
 };
