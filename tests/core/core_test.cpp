@@ -1,6 +1,8 @@
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <limits>
+#include <thread>
 #include <vector>
 
 #include "finegrain/core/aligned_buffer.hpp"
@@ -173,6 +175,40 @@ TEST_CASE("parallel_for runs every task exactly once, serially or on a pool")
     CHECK(serial == 5);
     CHECK(concurrency_of(nullptr) == 1);
     CHECK_THROWS_WITH_AS(thread_pool(5000), doctest::Contains("thread_pool.threads = 5000"), finegrain::error);
+}
+
+TEST_CASE("thread_pool: back-to-back jobs, workers asleep or joining late, every task exactly once")
+{
+    // Jobs of 1..40 tasks in a row, with pauses long enough for the workers to fall asleep: a
+    // worker that wakes after the caller ran every task finds the job exhausted (the caller does
+    // not wait for it) and must never run a task twice or under another worker's id.
+    std::uint32_t seed = 1;
+    for (std::size_t threads : {2u, 3u}) {
+        CAPTURE(threads);
+        thread_pool pool(threads);
+        for (int job = 0; job < 400; ++job) {
+            seed = seed * 1664525u + 1013904223u;
+            const std::size_t tasks = 1 + (seed >> 8) % 40;
+            std::vector<std::atomic<int>> hits(tasks);
+            std::vector<std::atomic<int>> busy(threads);
+            std::atomic<bool> overlap{false}, bad_worker{false};
+            pool.run(tasks, [&](std::size_t t, std::size_t w) {
+                if (w >= threads) {
+                    bad_worker = true;
+                    return;
+                }
+                if (busy[w].fetch_add(1) != 0) overlap = true;
+                hits[t].fetch_add(1);
+                busy[w].fetch_sub(1);
+            });
+            int wrong = 0;
+            for (auto& h : hits) wrong += h.load() != 1;
+            REQUIRE(wrong == 0);
+            REQUIRE_FALSE(overlap.load());
+            REQUIRE_FALSE(bad_worker.load());
+            if (job % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(40));  // workers go to sleep
+        }
+    }
 }
 
 namespace {
