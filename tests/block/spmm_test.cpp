@@ -110,7 +110,8 @@ TEST_CASE("block spmm plan: 1x1 blocks with long rows take the input-row segment
         check_spmm({m, tile, k, {1, 1}, 0.3, activation::none, false}, seed++);
         check_spmm({7, 3 * tile - 1, k, {1, 1}, 0.3, activation::relu, true, nullptr, 5, 3}, seed++);
         thread_pool pool(2);
-        check_spmm({m, 9 * tile + 1, k, {1, 1}, 0.3, activation::relu, true, &pool}, seed++);
+        check_spmm({m, 10 * tile - 3, k, {1, 1}, 0.3, activation::relu, true, &pool}, seed++);  // pixel chunks
+        check_spmm({m, 9 * tile + 1, k, {1, 1}, 0.3, activation::relu, true, &pool}, seed++);   // uneven: block rows
         // Fewer pixels than a tile, K >= spmm_segment_half_min_rows: half-width segment tiles.
         const index_t half = tile / 2, k_half = std::max(k, block::spmm_segment_half_min_rows);
         REQUIRE(k_half / 2 / block::spmm_segment_min_blocks >= 2);
