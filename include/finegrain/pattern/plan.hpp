@@ -12,17 +12,16 @@
 // chosen once; the FKW weights are re-laid for it: filters in FKR order are grouped into blocks
 // of NF filters with identical kernel lists (dummy zero filters pad a short block), and each
 // block's kernels are split per channel block, each carrying its k tap offsets (row tiles: the
-// pattern's vertical tap pair first). run() per image, one worker: (1) copies the input into the
-// zero-padded, aligned tap planes (kernels.hpp); (2) runs the pixel tiles (row tiles: whole
-// bands of R rows), each looping channel blocks x filter blocks (row tiles: one kernel call per
-// tile and channel block loops the filters, block-major when an R x V block's planes fit L1,
-// the tile then being the whole image on one worker); (3) copies the valid columns of the flat
-// output to NCHW. More workers: one parallel_for, task = (band of output rows, range of filter
-// blocks), at most one per worker, the split chosen at plan time by a cost model (bands unless
-// the rows are too few); each task fills, per tile of its band and channel block, its worker's
-// slab of tap planes, runs its filters over it (row tiles: block-major by the same L1 rule) and
-// stores its tile rows: no hand-off, no planes shared between cores. Copies and stores are part
-// of the timed work.
+// pattern's vertical tap pair first). run() per image: one parallel_for, task = (band of output
+// rows, range of filter blocks), at most one per worker (one worker: one task, the whole image),
+// the split chosen at plan time by a cost model (bands unless the rows are too few). A task walks
+// its band in tiles of whole rows (~48 vectors); per tile and channel block it (1) copies the
+// block's input rows into its worker's slab of zero-padded, aligned tap planes (kernels.hpp), (2)
+// runs its filters over them (row tiles: one kernel call loops the filters, block-major when an
+// R x V block's planes fit L1), accumulating in its flat output rows, then (3) copies the tile's
+// valid columns to NCHW: the planes of one tile and channel block stay in L1/L2 (the whole
+// image's planes, 3x the input, overflow a 512 KB L2 on the bench layers), no hand-off, no planes
+// shared between cores. Copies and stores are part of the timed work.
 // Grouped layouts (runs of 16 or 8 filters with identical kernel lists, as project(..., g)
 // produces) take the output-channel-vectorised kernels of group_kernels.hpp instead, with one
 // parallel_for per image: task = (band of output rows, range of groups), at most one per worker,
@@ -60,21 +59,21 @@ struct conv3x3_options {
     index_t filter_block = 0;     // NF: 1, 2 or 4 filters per register tile (needs shared kernel lists)
     index_t tile_vectors = 0;     // V: vectors per register tile
     index_t channel_block = 0;    // input channels per pass over a pixel tile
-    index_t task_vectors = 0;     // vectors per pixel tile (task)
+    index_t task_vectors = 0;     // vectors per pixel tile of a task (rounded to whole rows)
     // Row tiles with kernel-level LRE (1 filter, R rows x V vectors, one load per input row
     // shared by a pattern's vertical tap pair): 0 = auto (k = 4 and every pattern of the
     // library has such a pair), 1 = off (flat tiles).
     index_t tile_rows = 0;
     // Row tiles: 0 = auto (block-major when one R x V block of a channel block's planes fits
-    // L1), 1 = block-major (every filter per R x V block; one worker: the whole image as one
-    // tile), 2 = filter-major (each filter over the whole tile: ~48 vectors, or a band's tile).
+    // L1), 1 = block-major (every filter per R x V block), 2 = filter-major (each filter over
+    // the whole task tile, ~48 vectors).
     index_t row_order = 0;
     // Output-channel-vectorised kernels (group_kernels.hpp) for filters that share kernel
     // lists in groups: 0 = auto (16, else 8, when the layout is grouped and the arch has the
     // kernel), 1 = never (tap-plane kernels above), 8 or 16 = that group width.
     index_t filter_group = 0;
     index_t group_rows = 0;       // group kernels: output rows per block (0 = input rows fill ~256 KB)
-    // Tap-plane kernels with more than one worker: bands of output rows per image (0 = the
+    // Tap-plane kernels: bands of output rows per image (0 = the
     // plan's cost model; the workers left over split each band's filters).
     index_t row_bands = 0;
 };
@@ -99,14 +98,11 @@ public:
             layout_geometry();
         }
         build_schedule(w);
-        if (group_)
-            plan_group_tasks();
-        else if (!banded_)
-            plan_tasks();
+        if (group_) plan_group_tasks();
         input_ = aligned_buffer<float>(input_floats_);
         if (!group_)
             output_ = aligned_buffer<float>(detail::checked_mul(detail::checked_mul(rows_, row_stride_, "conv3x3_plan output"),
-                                                                banded_ ? index_t(concurrency_of(pool_)) : 1, "conv3x3_plan output"));
+                                                                index_t(concurrency_of(pool_)), "conv3x3_plan output"));
     }
 
     const conv2d_shape& shape() const noexcept { return shape_; }
@@ -123,10 +119,10 @@ public:
     index_t task_vectors() const noexcept { return tv_; }
     /// Row tiles: true when every filter runs per R x V block (block-major).
     bool block_major() const noexcept { return block_major_; }
-    /// Tap-plane kernels with more than one worker: bands of output rows per image and ranges
-    /// of filter blocks per band (one task each); 0 and the task tiles otherwise.
-    index_t row_bands() const noexcept { return banded_ ? static_cast<index_t>(band_.size()) - 1 : 0; }
-    index_t filter_ranges() const noexcept { return banded_ ? ranges_ : 0; }
+    /// Tap-plane kernels: bands of output rows per image and ranges of filter blocks per band
+    /// (one task each; 1 and 1 on one worker); 0 for the group kernels.
+    index_t row_bands() const noexcept { return group_ ? 0 : static_cast<index_t>(band_.size()) - 1; }
+    index_t filter_ranges() const noexcept { return group_ ? 0 : ranges_; }
     /// G of the output-channel-vectorised kernel, or 0 when the tap-plane kernels run.
     index_t filter_group() const noexcept { return group_; }
     /// Bytes the plan holds: re-laid weights and schedule, bias, input and output scratch.
@@ -148,13 +144,7 @@ public:
                 run_groups(in, out, b);
                 continue;
             }
-            if (banded_) {
-                run_bands(in, out, b);
-                continue;
-            }
-            fill_planes(in, b);
-            compute();
-            store_output(out, b);
+            run_bands(in, out, b);
         }
     }
 
@@ -327,7 +317,7 @@ private:
     void layout_geometry()
     {
         const index_t tile_rows = tv_ / (pitch_ / lanes_);
-        plane_rows_ = (banded_ ? tile_rows : shape_.out_height()) + 2 / shape_.stride_h;
+        plane_rows_ = tile_rows + 2 / shape_.stride_h;
         // Planes a whole even number of 64-byte lines long are padded by one line: a stride of
         // 2^n lines (16 on 14 x 14 maps, 60 = 4 x 15 on 28 x 28) folds the rows of a block's
         // planes into 1/2^n of the L1 sets (measured +7-13 % on 14 x 14 at 2.25x and 4x).
@@ -337,15 +327,13 @@ private:
         // Wasted positions of the last tile read up to one tile (V vectors) + 2P past a plane.
         const index_t slack = 2 * pitch_ + (v_ + 1) * lanes_;
         input_floats_ = detail::checked_add(
-            detail::checked_mul(banded_ ? cb_ : shape_.in_channels, channel_stride_, "conv3x3_plan input"), slack,
+            detail::checked_mul(cb_, channel_stride_, "conv3x3_plan input"), slack,
             "conv3x3_plan input");
         detail::require(input_floats_ < std::numeric_limits<std::int32_t>::max(), "conv2d_shape.input size", input_floats_,
                         "padded input planes must stay below 2^31 floats");
-        row_stride_ = (banded_ ? tv_ : flat_vectors_) * lanes_;
-        if (banded_) {
-            slab_floats_ = (input_floats_ + 15) / 16 * 16;  // 64-byte aligned slabs
-            input_floats_ = detail::checked_mul(slab_floats_, index_t(concurrency_of(pool_)), "conv3x3_plan input");
-        }
+        row_stride_ = tv_ * lanes_;
+        slab_floats_ = (input_floats_ + 15) / 16 * 16;  // 64-byte aligned slabs
+        input_floats_ = detail::checked_mul(slab_floats_, index_t(concurrency_of(pool_)), "conv3x3_plan input");
     }
 
     // Zero-bordered image: per channel (H + 2 pad_h) padded rows of W + 2 pad_w floats; tap
@@ -391,10 +379,6 @@ private:
         }
         blocks_ = static_cast<index_t>(block_filter_.size()) / nf_;
         rows_ = blocks_ * nf_;
-        row_of_.assign(std::size_t(co), 0);
-        for (index_t r = 0; r < rows_; ++r)
-            if (block_filter_[std::size_t(r)] >= 0)
-                row_of_[std::size_t(w.reorder()[std::size_t(block_filter_[std::size_t(r)])])] = static_cast<std::int32_t>(r);
         bias_ = aligned_buffer<float>(rows_);
         has_bias_ = opt.bias != nullptr;
         if (has_bias_)
@@ -405,26 +389,21 @@ private:
             if (block_filter_[std::size_t(r)] >= 0) out_channel_[std::size_t(r)] = w.reorder()[std::size_t(block_filter_[std::size_t(r)])];
     }
 
-    // Tap-plane kernels: vectors per task tile (tv_, whole rows when banded), the channel block
-    // (cb_) and, with more than one worker, the bands x filter ranges.
-    // Channel block, 1 thread: about 9 kept kernels per (filter, channel block), at least 16
-    // channels (measured on the 3x3 VGG/ResNet layers: 16 channels at 2.25x and 4x, 32 at 8x
-    // beat blocks whose tile planes fill ~256 KB by 5-30 %; 8 channels lost up to 2x: the
-    // accumulator round trip then dominates). Bands (more than one worker, per-worker slabs):
-    // the same rule when nearly every kernel is kept (> 3/4: 2.25x, 16 channels: 0-17 % faster
-    // than the 256 KB blocks on 6 of 7 layers) or when that block's row-tile planes fit the
-    // 28 KB L1 budget below, so the band runs block-major as one worker does (2 threads, x
-    // oneDNN, geomean over VGG conv3-5 + ResNet-18: 4x 1.83-1.86 -> 2.15-2.16; 8x rn18_3x3_7,
-    // 8 x 1 tiles, 32 channels: 3.52 -> 4.07); else the 256 KB blocks (16-32 channels: 4x -10
-    // to +18 %, 8x 0 to +9 % slower at 2 threads).
+    // Tap-plane kernels: rows per task tile (tv_ vectors, whole rows), the bands x filter ranges
+    // and the channel block (cb_). Channel block: about 9 kept kernels per (filter, channel
+    // block), at least 16 channels (8 lost up to 2x: the accumulator round trip dominates), when
+    // nearly every kernel is kept (> 3/4: 2.25x, 16 channels: 0-17 % faster than the 256 KB
+    // blocks on 6 of 7 layers at 2 threads) or when that block's row-tile planes fit the 28 KB
+    // L1 budget below, so the tile runs block-major (2 threads, x oneDNN, geomean over VGG
+    // conv3-5 + ResNet-18: 4x 1.83-1.86 -> 2.15-2.16; 8x rn18_3x3_7, 8 x 1 tiles, 32 channels:
+    // 3.52 -> 4.07); else blocks whose tile planes fill ~256 KB.
     void choose_blocking(const packed_weights& w, const conv3x3_options& opt)
     {
         const index_t ci = shape_.in_channels, sh = shape_.stride_h;
-        banded_ = concurrency_of(pool_) > 1;
-        const index_t unit = r_ || banded_ ? pitch_ / lanes_ : v_;  // row tiles and bands: whole rows
+        const index_t unit = pitch_ / lanes_;  // whole rows
         tv_ = opt.task_vectors ? (opt.task_vectors + unit - 1) / unit * unit : default_task_vectors();
         tv_ = std::min(flat_vectors_, std::max(unit, (tv_ + unit / 2) / unit * unit));
-        if (banded_) plan_bands(w, opt);
+        plan_bands(w, opt);
         const double density = w.density();
         const index_t per_nine = std::max<index_t>(16, density > 0 ? index_t(9.0 / density / 16.0 + 0.5) * 16 : ci);
         const index_t per_channel = sh * 3 * (tv_ * lanes_ + (2 / sh) * pitch_);
@@ -434,14 +413,11 @@ private:
         const index_t l1_budget = index_t(28) << 10;
         const bool nine_fits_l1 = r_ && opt.row_order != 2 && std::min(ci, per_nine) * block_channel_bytes <= l1_budget;
         cb_ = std::min(ci, opt.channel_block ? opt.channel_block
-                           : !banded_ || density > 0.75 || nine_fits_l1 ? per_nine : l2_block);
-        // Row tiles: block-major (every filter over one R x V block; one worker: task tile =
-        // the whole image) when the block's planes of a channel block fit in ~28 KB of L1 (1
-        // worker: 2.25x and 4x, 16 channels: +3-14 %; 8x, 32 channels, 37 KB: -4 to -11 %; 7 x 7
-        // rows, 8 x 1 tiles, 28 KB: +13 %. 2 workers, bands: 2.25x +4 to +44 %, ResNet 4x +2 to
-        // +11 %); else filter-major over the tile (~48 vectors, or the band's tile).
+                           : density > 0.75 || nine_fits_l1 ? per_nine : l2_block);
+        // Row tiles: block-major (every filter over one R x V block) when the block's planes of
+        // a channel block fit in ~28 KB of L1 (2 workers: 2.25x +4 to +44 %, ResNet 4x +2 to
+        // +11 %); else filter-major over the tile.
         block_major_ = r_ && (opt.row_order == 0 ? cb_ * block_channel_bytes <= l1_budget : opt.row_order == 1);
-        if (block_major_ && !banded_ && !opt.task_vectors) tv_ = flat_vectors_;
     }
 
     void build_schedule(const packed_weights& w)
@@ -485,8 +461,8 @@ private:
                     const std::size_t p = std::size_t(w.pattern()[std::size_t(q)]);
                     for (int u = 0; u < k; ++u) {
                         const int t = r_ ? tap_order_[p * 4 + std::size_t(u)] : u;
-                        // Banded: the slab holds one channel block.
-                        const index_t plane_ch = banded_ ? ch - c * cb_ : ch;
+                        // The slab holds one channel block.
+                        const index_t plane_ch = ch - c * cb_;
                         kernel_tap_.push_back(static_cast<std::int32_t>(plane_ch * channel_stride_) + tap_off[p * std::size_t(k) + std::size_t(t)]);
                     }
                     for (int u = 0; u < k; ++u)
@@ -537,11 +513,11 @@ private:
 
     index_t default_task_vectors() const
     {
-        // 24-32 vectors per task: each kernel's weights serve a few register tiles, and the
-        // output rows of all filters for one task stay in L2.
+        // A task tile of ~32-48 vectors: each kernel's weights serve a few register tiles, and
+        // the tile's planes of a channel block and output rows of all filters stay in L2.
         if (r_) {  // whole bands of R rows, about 48 vectors (measured: 0-10 % faster than 24 at 1
-            // thread; at 2 threads, per-worker slabs, 0-13 % faster on vgg_c3_2, vgg_c4_2, rn18_3x3_28,
-            // while 56-64 vectors lost up to 25 % on the 28-wide layers)
+            // thread; at 2 threads 0-13 % faster on vgg_c3_2, vgg_c4_2, rn18_3x3_28, while 56-64
+            // vectors lost up to 25 % on the 28-wide layers)
             const index_t band = r_ * (pitch_ / lanes_);
             return std::min(flat_vectors_, std::max<index_t>(1, (48 + band / 2) / band) * band);
         }
@@ -549,27 +525,7 @@ private:
         return std::min(flat_vectors_, target);
     }
 
-    // Tasks: pixel tiles x filter ranges (balanced by kernel count), about 4 per worker.
-    void plan_tasks()
-    {
-        const index_t workers = static_cast<index_t>(concurrency_of(pool_));
-        tiles_ = (flat_vectors_ + tv_ - 1) / tv_;
-        index_t ranges = 1;
-        if (workers > 1) ranges = std::min(blocks_, std::max<index_t>(1, (4 * workers + tiles_ - 1) / tiles_));
-        range_begin_.assign(std::size_t(ranges + 1), blocks_);
-        range_begin_[0] = 0;
-        double total = 0;
-        for (index_t b = 0; b < blocks_; ++b) total += double(block_kernels_[std::size_t(b)]) + 4.0;
-        double acc = 0;
-        index_t r = 1;
-        for (index_t b = 0; b < blocks_ && r < ranges; ++b) {
-            acc += double(block_kernels_[std::size_t(b)]) + 4.0;
-            if (acc >= total * double(r) / double(ranges)) range_begin_[std::size_t(r++)] = b + 1;
-        }
-        ranges_ = ranges;
-    }
-
-    // Tap-plane kernels, more than one worker: tasks = bands of output rows x ranges of filter
+    // Tap-plane kernels: tasks = bands of output rows x ranges of filter
     // blocks, at most one per worker, each filling its own slab (one channel block of one tile
     // of its band at a time), running its filters over it and storing its tiles: no hand-off
     // and no pass over the whole image. The split (B bands x Q ranges, B * Q <= workers)
@@ -808,16 +764,6 @@ private:
         }
     }
 
-    // Copies image b into the tap planes, split over channels.
-    void fill_planes(const tensor4_view<const float>& in, index_t b) const
-    {
-        float* planes = input_.data();
-        parallel_for(pool_, static_cast<std::size_t>(shape_.in_channels), [&](std::size_t ch, std::size_t) {
-            const index_t c = static_cast<index_t>(ch);
-            fill_rows(in, b, c, c + 1, 0, plane_rows_, planes + c * channel_stride_);
-        });
-    }
-
     // Runs the register tiles of filter blocks [b0, b1) x channel block c over `vectors` flat
     // vectors of planes at `planes` into the flat output at `out` (row_stride_ per filter).
     void run_tiles(const float* planes, float* out, index_t vectors, index_t c, index_t b0, index_t b1, const clamp_bounds& cb) const
@@ -854,7 +800,7 @@ private:
         }
     }
 
-    // One image on the tap-plane kernels with more than one worker: one parallel_for, task =
+    // One image on the tap-plane kernels: one parallel_for, task =
     // (band, range of filter blocks); per tile of its band, per channel block: fill the block's
     // plane rows into the worker's slab, run the range's filters; then store the tile's rows of
     // those filters to NCHW.
@@ -888,30 +834,6 @@ private:
         });
     }
 
-    void compute() const
-    {
-        const clamp_bounds cb = bounds_of(act_);
-        parallel_for(pool_, static_cast<std::size_t>(tiles_ * ranges_), [&](std::size_t task, std::size_t) {
-            const index_t tile = static_cast<index_t>(task) % tiles_, range = static_cast<index_t>(task) / tiles_;
-            const index_t v0 = tile * tv_, nv = std::min(tv_, flat_vectors_ - v0);
-            for (index_t c = 0; c < cblocks_; ++c)
-                run_tiles(input_.data() + v0 * lanes_, output_.data() + v0 * lanes_, nv, c, range_begin_[std::size_t(range)],
-                          range_begin_[std::size_t(range) + 1], cb);
-        });
-    }
-
-    // The valid columns of every flat output row to NCHW.
-    void store_output(const tensor4_view<float>& out, index_t b) const
-    {
-        const index_t oh = shape_.out_height(), ow = shape_.out_width();
-        parallel_for(pool_, static_cast<std::size_t>(shape_.out_channels), [&](std::size_t o, std::size_t) {
-            const float* src = output_.data() + row_of_[o] * row_stride_;
-            float* dst = out.plane(b, static_cast<index_t>(o));
-            for (index_t y = 0; y < oh; ++y)
-                std::memcpy(dst + y * out.stride_h(), src + y * pitch_, sizeof(float) * static_cast<std::size_t>(ow));
-        });
-    }
-
     conv2d_shape shape_;
     activation act_;
     executor* pool_;
@@ -927,11 +849,10 @@ private:
     int k_ = 4;
     index_t lanes_ = 1, nf_ = 1, v_ = 1, r_ = 0, cb_ = 1, tv_ = 1;  // r_: rows of a row tile, 0 = flat tiles
     index_t pitch_ = 0, plane_rows_ = 0, plane_stride_ = 0, channel_stride_ = 0, input_floats_ = 0;
-    index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, tiles_ = 1, ranges_ = 1;
+    index_t flat_vectors_ = 0, row_stride_ = 0, rows_ = 0, blocks_ = 0, cblocks_ = 1, ranges_ = 1;
     bool block_major_ = false;   // row tiles: every filter per R x V block (see choose_blocking)
-    bool banded_ = false;        // tap planes, more than one worker: run_bands (band_ x range_begin_ tasks)
-    std::vector<index_t> band_, band_tile_;  // banded: first output row of each band, then OH; rows per tile
-    std::vector<std::int32_t> block_filter_, row_of_, out_channel_, kernel_tap_;
+    std::vector<index_t> band_, band_tile_;  // first output row of each band, then OH; rows per tile
+    std::vector<std::int32_t> block_filter_, out_channel_, kernel_tap_;
     std::vector<int> tap_order_;  // row tiles: per pattern, its 4 taps with the vertical pair first
     std::vector<index_t> seg_kernel_, first_cb_, last_cb_, block_kernels_, range_begin_;
     std::vector<conv3x3_filter_run> runs_;  // per channel block, its filter blocks' kernels
