@@ -44,8 +44,9 @@ void check_conv1x1(index_t batch, index_t cin, index_t cout, index_t h, index_t 
 }
 
 void check_punched(index_t batch, index_t cin, index_t cout, index_t h, index_t w, index_t stride, index_t pad,
-                   block::punched_shape ps, double s, executor* pool, std::uint32_t seed)
+                   block::punched_shape ps, double s, executor* pool, std::uint32_t seed, index_t band_rows = 0)
 {
+    CAPTURE(band_rows);
     CAPTURE(cin);
     CAPTURE(cout);
     CAPTURE(h);
@@ -67,7 +68,9 @@ void check_punched(index_t batch, index_t cin, index_t cout, index_t h, index_t 
     opt.bias = bias.data();
     opt.act = activation::relu6;
     opt.pool = pool;
+    opt.band_rows = band_rows;
     block::conv3x3_punched_plan<float> plan(p, sh, opt);
+    CHECK(plan.band_rows() == (band_rows > 0 ? std::min(band_rows, sh.out_height()) : sh.out_height()));
     plan.run({in.data(), sh.input_dims()}, {got.data(), sh.output_dims()});
     fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(9 * cin, 1, 1), plan.kernel_name());
 }
@@ -111,7 +114,38 @@ TEST_CASE("block conv3x3 punched plan matches the reference on every arch")
         thread_pool pool(3);
         check_punched(1, 16, 24, 14, 14, 1, 1, {8, 4}, 0.875, &pool, seed++);
         check_punched(1, 12, 16, 15, 13, 2, 1, {4, 4}, 0.7, &pool, seed++);
+        // Bands of output rows (one scratch slab per worker): 1 row, bands not dividing the
+        // height (the last band recomputes rows of the one before), every stride and padding,
+        // batch 2, more bands than workers, and one band covering the image.
+        for (index_t stride : {1, 2})
+            for (index_t pad : {0, 1})
+                for (index_t rows : {1, 3})
+                    check_punched(2, 6, 11, 13, 9, stride, pad, {8, 4}, 0.5, rows == 3 ? &pool : nullptr, seed++, rows);
+        check_punched(1, 9, 16, 11, 11, 1, 1, {4, 2}, 0.6, &pool, seed++, 4);
+        check_punched(1, 5, 8, 6, 7, 1, 1, {8, 4}, 0.5, nullptr, seed++, 100);
     });
+}
+
+TEST_CASE("block conv3x3 punched plan bands large images by default")
+{
+    // Scratch of one image (padded input + output rows): 64 -> 64 at 112 x 112 is ~6.5 MB, so
+    // the plan bands it (~1 MB bands, a multiple of the workers); 56 x 56 (~1.6 MB) runs whole.
+    std::vector<float> w(64 * 64 * 9, 0.0f);
+    w[0] = 1.0f;
+    const auto p = block::pack_punched(tensor4_view<const float>(w.data(), {64, 64, 3, 3}), {8, 4});
+    const block::conv3x3_punched_plan<float> large(p, conv2d_shape::square(1, 64, 64, 112, 3, 1, 1));
+    CHECK(large.band_rows() > 1);
+    CHECK(large.band_rows() < 112);
+    thread_pool pool(2);
+    block::spmm_options opt;
+    opt.pool = &pool;
+    const block::conv3x3_punched_plan<float> large2(p, conv2d_shape::square(1, 64, 64, 112, 3, 1, 1), opt);
+    CHECK((112 + large2.band_rows() - 1) / large2.band_rows() % 2 == 0);
+    const block::conv3x3_punched_plan<float> small(p, conv2d_shape::square(1, 64, 64, 56, 3, 1, 1));
+    CHECK(small.band_rows() == 56);
+    opt.band_rows = -1;
+    CHECK_THROWS_WITH_AS(block::conv3x3_punched_plan<float>(p, conv2d_shape::square(1, 64, 64, 56, 3, 1, 1), opt),
+                         doctest::Contains("options.band_rows = -1"), finegrain::error);
 }
 
 TEST_CASE("block conv plans reject bad shapes")

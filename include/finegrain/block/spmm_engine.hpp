@@ -28,6 +28,9 @@ struct spmm_options {
     const float* bias = nullptr;  // one value per output row / channel, copied; null = none
     activation act = activation::none;
     executor* pool = nullptr;     // null = the calling thread
+    // Block-punched 3x3 conv only: output rows per band (0 = the plan's rule, see
+    // conv3x3_punched_plan.hpp; >= the output height = the whole image at once).
+    index_t band_rows = 0;
 };
 
 /// SpMM, 1-column blocks of >= 2 rows, X slice of a tile larger than spmm_prefetch_min_bytes:
