@@ -412,8 +412,17 @@ private:
         const index_t block_channel_bytes = sh * 3 * (r_ + 1) * v_ * lanes_ * index_t(sizeof(float));
         const index_t l1_budget = index_t(28) << 10;
         const bool nine_fits_l1 = r_ && opt.row_order != 2 && std::min(ci, per_nine) * block_channel_bytes <= l1_budget;
-        cb_ = std::min(ci, opt.channel_block ? opt.channel_block
-                           : density > 0.75 || nine_fits_l1 ? per_nine : l2_block);
+        // When the task tile's output rows of all filters overflow half of a 512 KB L2 (so every
+        // channel block streams them from L3 again), block-major blocks grow to ~14 kept kernels
+        // per (filter, block) while they fit L1: fewer passes (4x, 16 -> 24 channels, in-process
+        // x 16: vgg_c4_x / c5_1 (512 filters, 460-650 KB) 1.05-1.11 at 1 thread, 1.00-1.07 at 2;
+        // the 56-wide VGG layers (256 filters, 340 KB) 0.96-0.98; 2.25x, 24 channels: 0.92-1.04).
+        const bool output_spills = rows_ * tv_ * lanes_ * index_t(sizeof(float)) > (index_t(384) << 10);
+        const index_t per_run = std::max<index_t>(16, density > 0 ? index_t(14.0 / density / 8.0 + 0.5) * 8 : ci);
+        const index_t block = nine_fits_l1 && output_spills
+                                  ? std::max(per_nine, std::min(per_run, l1_budget / block_channel_bytes / 8 * 8))
+                                  : per_nine;
+        cb_ = std::min(ci, opt.channel_block ? opt.channel_block : density > 0.75 || nine_fits_l1 ? block : l2_block);
         // Row tiles: block-major (every filter over one R x V block) when the block's planes of
         // a channel block fit in ~28 KB of L1 (2 workers: 2.25x +4 to +44 %, ResNet 4x +2 to
         // +11 %); else filter-major over the tile.
