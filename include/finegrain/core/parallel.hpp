@@ -66,7 +66,7 @@ public:
     {
         {
             std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = true;
+            stop_.store(true, std::memory_order_relaxed);  // published by the generation bump below
             generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
@@ -137,7 +137,7 @@ private:
                 gen = generation_.load(std::memory_order_acquire);
             }
             seen = gen;
-            if (stop_) return;
+            if (stop_.load(std::memory_order_relaxed)) return;  // ordered by the acquire of generation_
             busy_.fetch_add(1);
             drain(worker);
             busy_.fetch_sub(1);
@@ -152,7 +152,9 @@ private:
     std::atomic<std::uint64_t> claim_{0};
     std::atomic<std::size_t> busy_{0};
     const task_ref* job_ = nullptr;
-    bool stop_ = false;
+    // Atomic: a worker that joined a job too late for the caller to wait on it reads stop_
+    // with no happens-before edge to the destructor's write (TSan).
+    std::atomic<bool> stop_{false};
 };
 
 /// Runs fn(task, worker) for task in [0, tasks): on `pool` when given, else serially (worker 0).
