@@ -1,6 +1,9 @@
 // Pattern g = 1 probe: one layer, one compression, several conv3x3_plan option sets, timed
-// round-robin in one process (warm, 1 thread), median per variant and median per-round ratio vs
-// variant 0. Usage: tile_probe LAYER CIN COUT HW COMPRESSION ROUNDS "cb,tv,order;cb,tv,order;..."
+// round-robin in one process (warm), median per variant and median per-round ratio vs variant 0.
+// Usage: tile_probe LAYER CIN COUT HW COMPRESSION ROUNDS "cb,tv,order,tile_rows,env;..." [THREADS]
+// A variant with env = n constructs its plan with $FG_ENV (default FG_BAND) set to n: the
+// throwaway knobs of probe_knobs.plan.patch / split_acc_and_unaligned_rejected.kernels.patch
+// (build against those scratch headers; with the library's headers env does nothing).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -10,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <memory>
 
 #include "finegrain/pattern/plan.hpp"
 #include "finegrain/pattern/project.hpp"
@@ -22,6 +26,8 @@ int main(int argc, char** argv)
     const index_t ci = std::atol(argv[2]), co = std::atol(argv[3]), hw = std::atol(argv[4]);
     const double comp = std::atof(argv[5]);
     const int rounds = std::atoi(argv[6]);
+    const int threads = argc > 8 ? std::atoi(argv[8]) : 1;
+    std::unique_ptr<thread_pool> pool(threads > 1 ? new thread_pool(std::size_t(threads)) : nullptr);
     const conv2d_shape s = conv2d_shape::square(1, ci, co, hw, 3, 1, 1);
     std::mt19937 rng(42);
     std::normal_distribution<float> g(0, 1);
@@ -33,21 +39,29 @@ int main(int argc, char** argv)
                                        pattern::connectivity_for(comp, lib.k()), 1);
     const auto packed = pattern::pack(tensor4_view<const float>(proj.weights.data(), s.weight_dims()), lib);
     std::vector<pattern::conv3x3_options> opts;
+    std::vector<long> envs;
+    const char* knob = std::getenv("FG_ENV") ? std::getenv("FG_ENV") : "FG_BAND";
     std::stringstream ss(argv[7]);
     std::string item;
     while (std::getline(ss, item, ';')) {
         pattern::conv3x3_options o;
-        long cb = 0, tv = 0, ord = 0, r = 0;
-        std::sscanf(item.c_str(), "%ld,%ld,%ld,%ld", &cb, &tv, &ord, &r);
+        long cb = 0, tv = 0, ord = 0, r = 0, env = 0;
+        std::sscanf(item.c_str(), "%ld,%ld,%ld,%ld,%ld", &cb, &tv, &ord, &r, &env);
+        envs.push_back(env);
         o.channel_block = cb;
         o.task_vectors = tv;
         o.row_order = ord;
         o.tile_rows = r;
         o.filter_group = 1;
+        o.pool = pool.get();
         opts.push_back(o);
     }
     std::vector<std::unique_ptr<pattern::conv3x3_plan<float>>> plans;
-    for (auto& o : opts) plans.emplace_back(new pattern::conv3x3_plan<float>(packed, s, o));
+    for (size_t i = 0; i < opts.size(); ++i) {
+        if (envs[i]) setenv(knob, std::to_string(envs[i]).c_str(), 1); else unsetenv(knob);
+        plans.emplace_back(new pattern::conv3x3_plan<float>(packed, s, opts[i]));
+    }
+    unsetenv(knob);
     tensor4_view<const float> iv(in.data(), s.input_dims());
     tensor4_view<float> ov(out.data(), s.output_dims());
     const size_t n = plans.size();
