@@ -33,8 +33,8 @@
 //
 // conv3x3_kernels<Arch>::select(nf, v, k) returns the tile function for NF = nf, V = v and
 // k taps (K = 4 specialised, any other k generic), or null when that tile is not compiled.
-// select_rows(r, v) returns the row-tile function (K = 4, NF = 1) for R = r, V = v (2x4, 3x3,
-// 5x2, 8x1), or null.
+// select_rows(r, v) returns the row-tile function (K = 4, NF = 1) for R = r, V = v (3x3, 5x2,
+// 8x1), or null.
 //
 // tile function
 //   Computes: for q in [0, vectors * L) (L = lanes) and f < NF:
@@ -387,7 +387,6 @@ template <class Arch>
 conv3x3_tile_fn conv3x3_kernels<Arch>::select_rows(int r, int v) noexcept
 {
     switch (r * 100 + v) {
-    case 204: return &row_tiles<2, 4>;
     case 303: return &row_tiles<3, 3>;
     case 502: return &row_tiles<5, 2>;
     case 801: return &row_tiles<8, 1>;

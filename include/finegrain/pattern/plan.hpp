@@ -5,7 +5,7 @@
 //   finegrain::pattern::conv3x3_options opt;  opt.bias = bias;  opt.act = finegrain::activation::relu;
 //   finegrain::pattern::conv3x3_plan<float> plan(packed, shape, opt);
 //   plan.run(input, output);                 // no allocation, no dispatch
-//   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_lre_relu_2x32__avx2"
+//   std::puts(plan.kernel_name());           // e.g. "f32_conv3x3_pattern_lre_relu_5x16__avx2"
 //
 // Shapes: 3x3 kernels, stride 1 or 2 and padding 0 or 1 (per axis), any batch, H and W >= 1.
 // At plan time: the kernel (arch, filter block NF, vectors V or rows R x vectors V, tap count) is
@@ -285,12 +285,12 @@ private:
         flat_vectors_ = shape_.out_height() * pitch_ / lanes_;
         if (opt.tile_rows != 1 && nf_ == 1 && k_ == 4 && opt.tile_vectors == 0 && find_tap_pairs(w)) {
             // R x V row tiles, about 8-10 accumulators (4 weights + 1 input stay in registers):
-            // V = the row's vectors up to 4, R = rows to fill the registers; 5 x 2 instead of 2 x 4
-            // on rows of 4+ vectors when more than 3/4 of the kernels are kept (patterns only:
-            // measured 2-7 % faster there, up to 12 % slower on VGG conv3/conv4 at 8x).
+            // 8 x 1, 5 x 2 or 3 x 3 on rows of 1, 2 or 3 vectors; 5 x 2 on wider rows (Zen 3, in-
+            // process x the 2 x 4 tiles they had on the 56- and 28-wide VGG / ResNet layers: 4x
+            // 1.03-1.15 at 1 thread, 1.03-1.10 at 2; 8x 0.98-1.08; 2.25x took 5 x 2 since session 4).
             const index_t pv = pitch_ / lanes_;
-            v_ = pv >= 4 && w.density() > 0.75 ? 2 : std::min<index_t>(pv, 4);
-            r_ = v_ == 4 ? 2 : v_ == 3 ? 3 : v_ == 2 ? 5 : 8;
+            v_ = std::min<index_t>(pv, pv >= 4 ? 2 : 3);
+            r_ = v_ == 3 ? 3 : v_ == 2 ? 5 : 8;
             tile_ = select_rows(int(r_), int(v_));
             if (tile_) {
                 name_ = "f32_conv3x3_pattern_lre";
