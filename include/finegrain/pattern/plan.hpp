@@ -289,7 +289,7 @@ private:
             // process x the 2 x 4 tiles they had on the 56- and 28-wide VGG / ResNet layers: 4x
             // 1.03-1.15 at 1 thread, 1.03-1.10 at 2; 8x 0.98-1.08; 2.25x took 5 x 2 since session 4).
             const index_t pv = pitch_ / lanes_;
-            v_ = std::min<index_t>(pv, pv >= 4 ? 2 : 3);
+            v_ = pv >= 4 ? 2 : pv;
             r_ = v_ == 3 ? 3 : v_ == 2 ? 5 : 8;
             tile_ = select_rows(int(r_), int(v_));
             if (tile_) {
