@@ -361,6 +361,18 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
             check_case<A>(c, seed++);
             c.connectivity = 1.0 / 63.0;
             check_case<A>(c, seed++);
+            // Tiles of 5 rows on a 56-wide image: a rest of 1 or 2 rows joins the last tile (5 +
+            // 6, 5 + 7: the kernel runs them as 3 + 3 and 4 + 3 rows), a rest of 3 stays a tile.
+            for (index_t oh : {11, 12, 13}) {
+                c = square(1, 5, 6, 1, 1, 1);
+                c.shape.in_height = oh;
+                c.shape.in_width = 56;
+                c.connectivity = 0.5;
+                const conv3x3_plan<float> plan(make_weights(c, seed), c.shape, c.opt);
+                CHECK(plan.tile_rows() == 5);
+                CHECK(plan.task_vectors() == (oh == 13 ? 5 : oh - 5) * ((56 + lanes - 1) / lanes));
+                CHECK(check_case<A>(c, seed++).find("pattern_lre_") != std::string::npos);
+            }
             // Both filter orders of one call per channel block (block-major: every filter per
             // R x V block; filter-major: each filter over the tile): 1 and 7 filters (one with
             // every kernel pruned), rows not a multiple of R, row vectors not a multiple of V,

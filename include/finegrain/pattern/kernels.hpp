@@ -283,9 +283,18 @@ void conv3x3_kernels<Arch>::row_tiles(const conv3x3_tile_args& a) noexcept
             p.runs = a.runs + n;
             p.run_count = 1;
         }
+        // Bands of R rows; a remainder of rem rows (0 < rem < R) shares the last R + rem rows
+        // with one full band, split evenly (6 = 3 + 3, 8 = 4 + 4 with R = 5): a band of 1-2 rows
+        // holds 2-4 accumulators, and their 4-FMA chains per kernel then bound its speed.
+        const index_t rem = rows % R, even = rows > R && rem > 0 ? rows - R - rem : rows - rem;
         index_t y = 0;
-        for (; y + R <= rows; y += R) row_band<R, V>(p, y * pv, R);
-        if (y < rows) row_band<R - 1, V>(p, y * pv, rows - y);
+        for (; y < even; y += R) row_band<R, V>(p, y * pv, R);
+        if (rows - y > R) {
+            const index_t upper = (rows - y + 1) / 2;
+            row_band<R, V>(p, y * pv, upper);
+            y += upper;
+        }
+        if (y < rows) row_band<R, V>(p, y * pv, rows - y);
     }
 }
 

@@ -542,7 +542,8 @@ private:
     // and tile, 4 FMA per output vector plus ~6 per R x V register tile (short bands run as
     // short register tiles); the fill, ~35 per plane row copied plus 0.1 per float, repeated by
     // every range of a band (each copies the band's rows); the store, 0.1 per output float.
-    // Bands are even in rows; tiles of a band at most tv_ vectors, evened out in multiples of R.
+    // Bands are even in rows; tiles of a band at most tv_ vectors, evened out in multiples of R (a rest
+    // of fewer than R / 2 rows joins the last tile, see tile_end).
     // Sets band_, band_tile_, range_begin_, ranges_ and tv_ (the largest tile).
     void plan_bands(const packed_weights& w, const conv3x3_options& opt)
     {
@@ -578,10 +579,11 @@ private:
             index_t largest = 1;
             for (index_t i = 0; i < bands; ++i) {
                 const index_t rows = oh * (i + 1) / bands - oh * i / bands, t = tile_rows_of(rows);
-                largest = std::max(largest, t);
                 double per_kernel = 0, fill = 0;
-                for (index_t y = 0; y < rows; y += t) {
-                    const index_t n = std::min(t, rows - y);
+                for (index_t y = 0, y1; y < rows; y = y1) {
+                    y1 = tile_end(y, rows, t, r_);
+                    const index_t n = y1 - y;
+                    largest = std::max(largest, n);
                     per_kernel += double(4 * n * pv + 6 * ((n + rt - 1) / rt) * ((pv + v_ - 1) / v_));
                     fill += double(sh * ci * (n + 2 / sh)) * (3.0 * 35.0 + 0.3 * double(pitch_));
                 }
@@ -604,6 +606,16 @@ private:
             }
         }
         tv_ = best_tile * pv;
+    }
+
+    // End of the tile of a band (ending at y_end) that starts at row y0: `step` rows on, or the
+    // band's end when fewer than half a row tile (r rows) would be left after it: a last tile of
+    // 1-2 rows runs register tiles of 2-4 accumulators and refills 3 plane rows per output row
+    // (56 rows in tiles of 5: the 11th tile takes 6 rows, which the kernel runs as 3 + 3).
+    static index_t tile_end(index_t y0, index_t y_end, index_t step, index_t r) noexcept
+    {
+        const index_t y1 = std::min(y_end, y0 + step);
+        return y1 < y_end && 2 * (y_end - y1) < r ? y_end : y1;
     }
 
     // Group kernels: tasks = bands of output rows x ranges of groups, at most one per worker.
@@ -709,8 +721,8 @@ private:
             a.lo = cb.lo;
             a.hi = cb.hi;
             const std::int32_t* taps = direct ? kernel_tap_direct_.data() : kernel_tap_.data();
-            for (index_t y0 = y_begin; y0 < y_end; y0 += step) {
-                const index_t y1 = std::min(y_end, y0 + step);
+            for (index_t y0 = y_begin, y1; y0 < y_end; y0 = y1) {
+                y1 = tile_end(y0, y_end, step, r_);
                 if (direct) {
                     a.input = in.plane(b, 0) + sh * y0 * wd;
                 } else {
@@ -825,8 +837,8 @@ private:
             const index_t step = band_tile_[std::size_t(band)];
             float* slab = input_.data() + static_cast<index_t>(worker) * slab_floats_;
             float* flat = output_.data() + static_cast<index_t>(worker) * rows_ * row_stride_;
-            for (index_t y0 = y_begin; y0 < y_end; y0 += step) {
-                const index_t y1 = std::min(y_end, y0 + step);
+            for (index_t y0 = y_begin, y1; y0 < y_end; y0 = y1) {
+                y1 = tile_end(y0, y_end, step, r_);
                 for (index_t c = 0; c < cblocks_; ++c) {
                     fill_rows(in, b, c * cb_, std::min(ci, (c + 1) * cb_), y0, y1 + halo, slab);
                     run_tiles(slab, flat, (y1 - y0) * pv, c, b0, b1, cb);
