@@ -1,4 +1,5 @@
 // pattern::conv3x3_plan against ref::conv2d on the to_dense() weights, on every arch.
+#include <array>
 #include <random>
 #include <vector>
 
@@ -465,7 +466,6 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                     for (index_t stride : {1, 2})
                         for (index_t pad : {0, 1})
                             for (index_t size : {5, 13}) {
-                                if (bands > workers) continue;
                                 c = square(1 + (size == 5 && stride == 1), 7, 11, size, stride, pad);
                                 c.pool = workers == 2 ? static_cast<executor*>(&pool) : &pool3;
                                 c.connectivity = 0.6;
@@ -482,12 +482,27 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                                     return o;
                                 }());
                                 CHECK(plan.row_bands() == std::min(bands, oh));
-                                CHECK(plan.filter_ranges() == std::min<index_t>(11, workers / std::min(bands, oh)));
+                                CHECK(plan.filter_ranges() == std::min<index_t>(11, std::max<index_t>(1, workers / std::min(bands, oh))));
                                 CHECK(plan.block_major() == (plan.tile_rows() > 0 && stride == 1));
                                 block_major_bands += plan.block_major();
                                 check_case<A>(c, seed++);
                             }
             CHECK(block_major_bands > 0);
+            // More bands than workers (one worker too): tasks taken in turn, each on its worker's slab.
+            for (executor* p : {static_cast<executor*>(nullptr), static_cast<executor*>(&pool)}) {
+                c = square(1, 5, 6, 23, 1, 1);
+                c.pool = p;
+                c.connectivity = 0.5;
+                c.opt.row_bands = 4;
+                const conv3x3_plan<float> plan(make_weights(c, seed), c.shape, [&] {
+                    conv3x3_options o = c.opt;
+                    o.pool = c.pool;
+                    return o;
+                }());
+                CHECK(plan.row_bands() == 4);
+                CHECK(plan.filter_ranges() == 1);
+                check_case<A>(c, seed++);
+            }
             // The cost model: bands on a tall image with few channels; a 1-row output can only
             // split its filters. Either way one task per worker.
             c = square(1, 4, 6, 40, 1, 1);
@@ -587,6 +602,61 @@ TEST_CASE("pattern conv3x3 plan: 2-worker bands block channels as one worker whe
     one.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(out1.data(), s.output_dims()));
     two.run(tensor4_view<const float>(in.data(), s.input_dims()), tensor4_view<float>(out2.data(), s.output_dims()));
     fgtest::check_close(out2.data(), out1.data(), out1.size(), fgtest::fp32_tol(s.taps(), 4, 0.05), two.kernel_name());
+}
+
+// Every tuning knob is a user input: any mix of values either builds a plan that computes the
+// convolution or throws finegrain::error naming the option (options.row_bands above the worker
+// count once crashed the band planner).
+TEST_CASE("pattern conv3x3 plan: random option sets compute the convolution or throw naming the option")
+{
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        std::mt19937 rng(11);
+        auto pick = [&](index_t lo, index_t hi) { return std::uniform_int_distribution<index_t>(lo, hi)(rng); };
+        thread_pool pool2(2), pool3(3);
+        int built = 0, rejected = 0;
+        for (std::uint32_t i = 0; i < 60; ++i) {
+            pattern_case c;
+            c.shape.batch = pick(1, 2);
+            c.shape.in_channels = pick(1, 12);
+            c.shape.out_channels = pick(1, 24);
+            c.shape.stride_h = c.shape.stride_w = pick(1, 2);
+            c.shape.pad_h = c.shape.pad_w = pick(0, 1);
+            c.shape.in_height = pick(3 - 2 * c.shape.pad_h, 20);
+            c.shape.in_width = pick(3 - 2 * c.shape.pad_w, 30);
+            c.group = std::array<index_t, 4>{1, 1, 8, 16}[std::size_t(pick(0, 3))];
+            c.connectivity = std::array<double, 4>{1.0, 0.5, 0.25, 0.0}[std::size_t(pick(0, 3))];
+            c.pool = std::array<executor*, 3>{nullptr, &pool2, &pool3}[std::size_t(pick(0, 2))];
+            conv3x3_options& o = c.opt;
+            if (pick(0, 1)) o.filter_block = pick(0, 5);
+            if (pick(0, 1)) o.tile_vectors = pick(0, 13);
+            if (pick(0, 1)) o.channel_block = pick(0, 20);
+            if (pick(0, 1)) o.task_vectors = pick(0, 200);
+            if (pick(0, 2) == 0) o.tile_rows = pick(0, 2);
+            if (pick(0, 2) == 0) o.row_order = pick(0, 3);
+            if (pick(0, 2) == 0) o.filter_group = std::array<index_t, 5>{0, 1, 4, 8, 16}[std::size_t(pick(0, 4))];
+            if (pick(0, 2) == 0) o.group_rows = pick(0, 30);
+            if (pick(0, 1)) o.row_bands = pick(0, 30);
+            CAPTURE(o.filter_block);
+            CAPTURE(o.tile_vectors);
+            CAPTURE(o.channel_block);
+            CAPTURE(o.task_vectors);
+            CAPTURE(o.tile_rows);
+            CAPTURE(o.row_order);
+            CAPTURE(o.filter_group);
+            CAPTURE(o.group_rows);
+            CAPTURE(o.row_bands);
+            try {
+                check_case<A>(c, 5000 + i);
+                ++built;
+            } catch (const finegrain::error& e) {
+                CHECK(std::string(e.what()).find("options.") != std::string::npos);
+                ++rejected;
+            }
+        }
+        CHECK(built > 15);
+        CHECK(rejected > 5);
+    });
 }
 
 TEST_CASE("pattern conv3x3 plan rejects unsupported shapes and mismatched tensors")

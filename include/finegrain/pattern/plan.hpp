@@ -14,7 +14,8 @@
 // block's kernels are split per channel block, each carrying its k tap offsets (row tiles: the
 // pattern's vertical tap pair first). run() per image: one parallel_for, task = (band of output
 // rows, range of filter blocks), at most one per worker (one worker: one task, the whole image),
-// the split chosen at plan time by a cost model (bands unless the rows are too few). A task walks
+// the split chosen at plan time by a cost model (bands unless the rows are too few;
+// options.row_bands may ask for more bands than workers). A task walks
 // its band in tiles of whole rows (~48 vectors); per tile and channel block it (1) copies the
 // block's input rows into its worker's slab of zero-padded, aligned tap planes (kernels.hpp), (2)
 // runs its filters over them (row tiles: one kernel call loops the filters, block-major when an
@@ -73,8 +74,9 @@ struct conv3x3_options {
     // kernel), 1 = never (tap-plane kernels above), 8 or 16 = that group width.
     index_t filter_group = 0;
     index_t group_rows = 0;       // group kernels: output rows per block (0 = input rows fill ~256 KB)
-    // Tap-plane kernels: bands of output rows per image (0 = the
-    // plan's cost model; the workers left over split each band's filters).
+    // Tap-plane kernels: bands of output rows per image (0 = the plan's cost model, at most
+    // one per worker; the workers left over split each band's filters; more bands than
+    // workers: tasks taken in turn).
     index_t row_bands = 0;
 };
 
@@ -571,8 +573,10 @@ private:
         };
         double best = -1;
         index_t best_tile = 1;
-        for (index_t bands = std::min(oh, workers); bands >= 1; --bands) {
-            if (opt.row_bands && bands != std::min(oh, opt.row_bands)) continue;
+        // Candidates: 1..workers bands, or exactly options.row_bands (more bands than workers
+        // run as tasks the workers take in turn).
+        const index_t most = std::min(oh, opt.row_bands ? opt.row_bands : workers), fewest = opt.row_bands ? most : 1;
+        for (index_t bands = most; bands >= fewest; --bands) {
             const index_t q = std::min(blocks_, std::max<index_t>(1, workers / bands));
             const std::vector<index_t> begin = ranges_of(q);
             double slowest = 0;
