@@ -374,6 +374,35 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
                 CHECK(plan.task_vectors() == (oh == 13 ? 5 : oh - 5) * ((56 + lanes - 1) / lanes));
                 CHECK(check_case<A>(c, seed++).find("pattern_lre_") != std::string::npos);
             }
+            // Rows of OW = P floats: filter-major row tiles accumulate in the NCHW output itself;
+            // rows padded apart go through the flat scratch. The same sums, bit for bit, on 1 and
+            // 2 workers, with several channel blocks (partial sums stored and reloaded in place).
+            thread_pool two(2);
+            for (executor* p : {static_cast<executor*>(nullptr), static_cast<executor*>(&two)}) {
+                c = square(2, 9, 7, 1, 1, 1);
+                c.shape.in_height = 12;
+                c.shape.in_width = 3 * lanes;
+                c.connectivity = 0.6;
+                c.opt.channel_block = 3;
+                c.opt.row_order = 2;
+                c.opt.pool = p;
+                const conv3x3_plan<float> plan(make_weights(c, seed++), c.shape, c.opt);
+                REQUIRE(plan.tile_rows() > 0);
+                REQUIRE(!plan.block_major());
+                const auto od = c.shape.output_dims();
+                const auto in = random_floats(std::size_t(c.shape.input_dims().size()), seed++);
+                std::vector<float> dense_out(std::size_t(od.size()), -1.0f), padded(std::size_t(od.n * od.c * od.h * (od.w + 3)), -1.0f);
+                plan.run(tensor4_view<const float>(in.data(), c.shape.input_dims()), tensor4_view<float>(dense_out.data(), od));
+                tensor4_view<float> padded_view(padded.data(), od, od.c * od.h * (od.w + 3), od.h * (od.w + 3), od.w + 3);
+                plan.run(tensor4_view<const float>(in.data(), c.shape.input_dims()), padded_view);
+                index_t differ = 0;
+                for (index_t n = 0; n < od.n; ++n)
+                    for (index_t ch = 0; ch < od.c; ++ch)
+                        for (index_t y = 0; y < od.h; ++y)
+                            for (index_t x = 0; x < od.w; ++x)
+                                differ += padded_view(n, ch, y, x) != dense_out[std::size_t(((n * od.c + ch) * od.h + y) * od.w + x)];
+                CHECK(differ == 0);
+            }
             // Both filter orders of one call per channel block (block-major: every filter per
             // R x V block; filter-major: each filter over the tile): 1 and 7 filters (one with
             // every kernel pruned), rows not a multiple of R, row vectors not a multiple of V,

@@ -63,7 +63,8 @@
 //             the block's input (R + 1 rows x V vectors of each plane of the channel block) stays
 //             in L1 while the filters stream over it; else filter-major: each run over the whole
 //             tile in turn (its kernels' weights stay in L1). One call per (tile, channel block).
-//   Layouts:  as the tile function; tap_offsets and weights per kernel in the order pair
+//   Layouts:  as the tile function, but the output needs no alignment (the plan may pass the
+//             NCHW output itself); tap_offsets and weights per kernel in the order pair
 //             (upper, lower), then the other two taps.
 //   Tile:     R rows x V vectors in registers (8-10 accumulators + 4 weights + 1 input); the
 //             last rows % R rows run as blocks of that many rows and the last row_vectors % V
@@ -345,7 +346,7 @@ void conv3x3_kernels<Arch>::row_block(const conv3x3_tile_args& a, index_t v0) no
 #pragma GCC unroll 16
             for (index_t r = 0; r < R; ++r)
 #pragma GCC unroll 16
-                for (index_t v = 0; v < V; ++v) acc[r][v] = B::load_aligned(out + r * P + v * L);
+                for (index_t v = 0; v < V; ++v) acc[r][v] = B::load_unaligned(out + r * P + v * L);
         } else {
 #pragma GCC unroll 16
             for (index_t r = 0; r < R; ++r)
@@ -388,7 +389,7 @@ void conv3x3_kernels<Arch>::row_block(const conv3x3_tile_args& a, index_t v0) no
 #pragma GCC unroll 16
         for (index_t r = 0; r < R; ++r)
 #pragma GCC unroll 16
-            for (index_t v = 0; v < V; ++v) acc[r][v].store_aligned(out + r * P + v * L);
+            for (index_t v = 0; v < V; ++v) acc[r][v].store_unaligned(out + r * P + v * L);
     }
 }
 
