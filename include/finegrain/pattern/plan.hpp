@@ -417,14 +417,20 @@ private:
         const index_t l2_block = std::max<index_t>(16, 65536 / per_channel);
         // Bytes of one channel's tap planes for one R x V row-tile block.
         const index_t block_channel_bytes = sh * 3 * (r_ + 1) * v_ * lanes_ * index_t(sizeof(float));
-        const index_t l1_budget = index_t(28) << 10;
+        // The planes of a block-major channel block should sit in L1 (28 KB); when the task
+        // tile's output rows of all filters take at most half of a 512 KB L2, blocks of up to
+        // 40 KB of planes still win (8x, ResNet-18 56 / 28 / 14: 32 channels block-major x the
+        // 48-85-channel filter-major blocks, in-process 1.02-1.07; the VGG layers, 256-512
+        // filters, 340-650 KB of outputs, lost 4-9 % that way).
+        const index_t out_tile_bytes = rows_ * tv_ * lanes_ * index_t(sizeof(float));
+        const index_t l1_budget = index_t(out_tile_bytes <= (index_t(256) << 10) ? 40 : 28) << 10;
         const bool nine_fits_l1 = r_ && opt.row_order != 2 && std::min(ci, per_nine) * block_channel_bytes <= l1_budget;
         // When the task tile's output rows of all filters overflow half of a 512 KB L2 (so every
         // channel block streams them from L3 again), block-major blocks grow to ~14 kept kernels
         // per (filter, block) while they fit L1: fewer passes (4x, 16 -> 24 channels, in-process
         // x 16: vgg_c4_x / c5_1 (512 filters, 460-650 KB) 1.05-1.11 at 1 thread, 1.00-1.07 at 2;
         // the 56-wide VGG layers (256 filters, 340 KB) 0.96-0.98; 2.25x, 24 channels: 0.92-1.04).
-        const bool output_spills = rows_ * tv_ * lanes_ * index_t(sizeof(float)) > (index_t(384) << 10);
+        const bool output_spills = out_tile_bytes > (index_t(384) << 10);
         const index_t per_run = std::max<index_t>(16, density > 0 ? index_t(14.0 / density / 8.0 + 0.5) * 8 : ci);
         const index_t block = nine_fits_l1 && output_spills
                                   ? std::max(per_nine, std::min(per_run, l1_budget / block_channel_bytes / 8 * 8))
