@@ -9,11 +9,15 @@ using fgtest::random_floats;
 
 namespace {
 
-void check_gemm(index_t m, index_t n, index_t k, activation act, bool with_bias, executor* pool, std::uint32_t seed)
+// pad > 0: B and C rows are n + pad floats apart (views into larger buffers; C's padding must
+// stay untouched).
+void check_gemm(index_t m, index_t n, index_t k, activation act, bool with_bias, executor* pool, std::uint32_t seed,
+                index_t pad = 0)
 {
     CAPTURE(m);
     CAPTURE(n);
     CAPTURE(k);
+    CAPTURE(pad);
     CAPTURE(to_string(act));
     auto a = random_floats(std::size_t(m * k), seed);
     auto b = random_floats(std::size_t(k * n), seed + 1);
@@ -25,7 +29,17 @@ void check_gemm(index_t m, index_t n, index_t k, activation act, bool with_bias,
     opt.act = act;
     opt.pool = pool;
     dense::gemm_plan<float> plan(matrix_view<const float>(a.data(), m, k), n, opt);
-    plan.run({b.data(), k, n}, {got.data(), m, n});
+    const index_t ld = n + pad;
+    std::vector<float> bs(std::size_t(k * ld), 1e30f), cs(std::size_t(m * ld), -7.0f);
+    for (index_t i = 0; i < k; ++i)
+        for (index_t j = 0; j < n; ++j) bs[std::size_t(i * ld + j)] = b[std::size_t(i * n + j)];
+    plan.run({bs.data(), k, n, ld}, {cs.data(), m, n, ld});
+    index_t padding_written = 0;
+    for (index_t i = 0; i < m; ++i) {
+        for (index_t j = 0; j < n; ++j) got[std::size_t(i * n + j)] = cs[std::size_t(i * ld + j)];
+        for (index_t j = n; j < ld; ++j) padding_written += cs[std::size_t(i * ld + j)] != -7.0f;
+    }
+    CHECK(padding_written == 0);
     fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 1, 1), plan.kernel_name());
 }
 
@@ -63,6 +77,15 @@ TEST_CASE("dense gemm plan matches the reference on every arch")
         {
             for (index_t m : {1, 3, 4, 5, 17})
                 for (index_t k : {1, 15, 16, 17, 64, 100}) check_gemm(m, 1, k, activation::relu6, true, nullptr, 31);
+        }
+        SUBCASE("strided B and C (x a column of a wider matrix at n = 1)")
+        {
+            thread_pool pool(2);
+            for (index_t pad : {1, 5})
+                for (index_t n : {index_t(1), nr + 3}) {
+                    check_gemm(19, n, 37, activation::relu, true, nullptr, 41, pad);
+                    check_gemm(300, n, 20, activation::none, false, &pool, 42, pad);
+                }
         }
     });
 }

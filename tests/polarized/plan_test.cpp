@@ -75,6 +75,15 @@ TEST_CASE("polarized fp32 gemm and conv plans match the reference on every arch"
                 CHECK(std::string(plan.kernel_name()).find("_polarized") != std::string::npos);
                 plan.run({x.data(), k, n}, {got.data(), outs, n});
                 fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 1, 1), plan.kernel_name());
+                // x and y as columns of wider matrices (rows n + 2 apart).
+                const index_t ld = n + 2;
+                std::vector<float> xs(std::size_t(k * ld), 1e30f), ys(std::size_t(outs * ld), -7.0f);
+                for (index_t i = 0; i < k; ++i)
+                    for (index_t j = 0; j < n; ++j) xs[std::size_t(i * ld + j)] = x[std::size_t(i * n + j)];
+                plan.run({xs.data(), k, n, ld}, {ys.data(), outs, n, ld});
+                for (index_t i = 0; i < outs; ++i)
+                    for (index_t j = 0; j < n; ++j) got[std::size_t(i * n + j)] = ys[std::size_t(i * ld + j)];
+                fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 1, 1), "strided x, y");
             }
         for (unroll_order order : {unroll_order::channel_major, unroll_order::position_major})
             for (index_t m : {3, 8, 9}) {

@@ -67,6 +67,7 @@ public:
             for (index_t i = 0; i < shape_.m; ++i)
                 std::memcpy(a_.data() + i * shape_.k, a.row(i), sizeof(float) * static_cast<std::size_t>(shape_.k));
             row_chunk_ = std::max<index_t>(16, (shape_.m + 4 * workers - 1) / (4 * workers));
+            scratch_ = aligned_buffer<float>(shape_.k);  // x gathered here when B's column is strided
             name_ = make_name("gemv", 4, 0);
             return;
         }
@@ -100,6 +101,13 @@ public:
     {
         const clamp_bounds cb = bounds_of(act_);
         if (shape_.n == 1) {
+            // x is B's one column: rows ldb apart; the GEMV kernel reads it contiguous.
+            const float* x = b;
+            if (ldb != 1) {
+                float* gathered = scratch_.data();
+                for (index_t i = 0; i < shape_.k; ++i) gathered[i] = b[i * ldb];
+                x = gathered;
+            }
             const index_t chunks = (shape_.m + row_chunk_ - 1) / row_chunk_;
             parallel_for(pool_, static_cast<std::size_t>(chunks), [&](std::size_t t, std::size_t) {
                 const index_t i0 = static_cast<index_t>(t) * row_chunk_;
@@ -108,7 +116,7 @@ public:
                 g.k = shape_.k;
                 g.a = a_.data() + i0 * shape_.k;
                 g.lda = shape_.k;
-                g.x = b;
+                g.x = x;
                 g.bias = bias_.empty() ? nullptr : bias_.data() + i0;
                 g.lo = cb.lo;
                 g.hi = cb.hi;
@@ -215,7 +223,7 @@ private:
     void (*block_)(const gemm_block_args&) noexcept = nullptr;
     void (*gemv_)(const gemv_args&) noexcept = nullptr;
     aligned_buffer<float> a_, bias_;
-    mutable aligned_buffer<float> scratch_;  // packed B, one block per worker
+    mutable aligned_buffer<float> scratch_;  // packed B, one block per worker (n = 1: x gathered from a strided column)
     index_t a_panel_stride_ = 0, scratch_stride_ = 0;
     index_t kc_ = 0, mc_ = 0, nc_ = 0, m_tasks_ = 1, n_tasks_ = 1, m_per_task_ = 0, row_chunk_ = 0;
     std::string name_;
