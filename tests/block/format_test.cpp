@@ -86,6 +86,11 @@ TEST_CASE("block bsr rejects bad packed data")
     auto outside = v;
     outside[4 + 3] = 5.0f;
     bad(rp, ci, outside, "bsr.values = 5");
+    auto not_finite = v;
+    not_finite[2] = std::numeric_limits<float>::quiet_NaN();
+    bad(rp, ci, not_finite, "must be finite");  // as pack() rejects
+    not_finite[2] = std::numeric_limits<float>::infinity();
+    bad(rp, ci, not_finite, "bsr.values = inf");
     CHECK_THROWS_WITH_AS(block::bsr_matrix(3, 5, {3, 1}, rp, ci, v), doctest::Contains("bsr.block_shape.r = 3"),
                          finegrain::error);
     CHECK_THROWS_WITH_AS(block::bsr_matrix(0, 5, bs, rp, ci, v), doctest::Contains("bsr.rows = 0"), finegrain::error);
@@ -136,6 +141,10 @@ TEST_CASE("block punched rejects bad packed data")
     auto outside = v;
     outside[16 + 12] = 2.0f;
     CHECK_THROWS_WITH_AS(block::punched_conv3x3(4, 6, ps, rp, codes, outside), doctest::Contains("punched.values = 2"),
+                         finegrain::error);
+    auto not_finite = v;
+    not_finite[3] = -std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH_AS(block::punched_conv3x3(4, 6, ps, rp, codes, not_finite), doctest::Contains("punched.values = -inf"),
                          finegrain::error);
     CHECK_THROWS_WITH_AS(block::punched_conv3x3(4, 6, {4, 3}, rp, codes, v), doctest::Contains("punched_shape.channels = 3"),
                          finegrain::error);

@@ -337,7 +337,7 @@ void bsr_kernels<Arch>::tile_blocks(const spmm_args& p, index_t rb, index_t row_
         }
         if (Finish && p.clamp) {
 #pragma GCC unroll 16
-            for (int v = 0; v < NV; ++v) acc[i][v] = simd::min(simd::max(acc[i][v], lo), hi);
+            for (int v = 0; v < NV; ++v) acc[i][v] = simd::clamp(acc[i][v], lo, hi);
         }
         float* yr = p.y + row * p.ldy + n0;
 #pragma GCC unroll 16
@@ -415,7 +415,7 @@ void bsr_kernels<Arch>::channel_tile(const spmm_args& p, index_t rb, index_t n0)
             if constexpr (S == 2) a = a + acc[1][t][v];
             if constexpr (S == 4) a = (a + acc[1][t][v]) + (acc[2][t][v] + acc[3][t][v]);
             if (p.bias) a = a + bias[v];
-            if (p.clamp) a = simd::min(simd::max(a, lo), hi);
+            if (p.clamp) a = simd::clamp(a, lo, hi);
             a.store_aligned(tile + t * r + v * W);
         }
     float* FINEGRAIN_RESTRICT y = p.y + row0 * p.ldy + n0;
@@ -488,7 +488,7 @@ void bsr_kernels<Arch>::pair_tile(const spmm_args& p, index_t rb, index_t n0) no
     for (int t = 0; t < P; ++t) {
         B a = sum[t];
         if (p.bias) a = a + bias;
-        if (p.clamp) a = simd::min(simd::max(a, lo), hi);
+        if (p.clamp) a = simd::clamp(a, lo, hi);
         a.store_aligned(tile + t * W);
     }
     float* FINEGRAIN_RESTRICT y = p.y + row0 * p.ldy + n0;

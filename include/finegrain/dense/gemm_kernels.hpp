@@ -168,7 +168,7 @@ void gemm_kernels<Arch>::tile(index_t kc, const float* FINEGRAIN_RESTRICT a, con
             if (p.accumulate) x = x + B::load_unaligned(row + v * W);
             if (p.epilogue) {
                 if (bias) x = x + B(bias[r]);
-                x = simd::min(simd::max(x, B(p.lo)), B(p.hi));
+                x = simd::clamp(x, B(p.lo), B(p.hi));
             }
             x.store_unaligned(row + v * W);
         }

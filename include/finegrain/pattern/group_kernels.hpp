@@ -162,7 +162,7 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::store(B (&acc)[P][G / 
             const B bias = B::load_aligned(a.bias + h * lanes);
             B res[P];
 #pragma GCC unroll 16
-            for (int i = 0; i < P; ++i) res[i] = simd::min(simd::max(acc[i][h] + bias, lo), hi);
+            for (int i = 0; i < P; ++i) res[i] = simd::clamp(acc[i][h] + bias, lo, hi);
             float sink[lanes * P];  // dummy lanes
             float* d[lanes];
 #pragma GCC unroll 16
@@ -179,7 +179,7 @@ FINEGRAIN_ALWAYS_INLINE void conv3x3_group_kernels<Arch>::store(B (&acc)[P][G / 
     for (int h = 0; h < VG; ++h) {
         const B bias = B::load_aligned(a.bias + h * lanes);
 #pragma GCC unroll 16
-        for (int i = 0; i < P; ++i) simd::min(simd::max(acc[i][h] + bias, lo), hi).store_aligned(&out[i][h * lanes]);
+        for (int i = 0; i < P; ++i) simd::clamp(acc[i][h] + bias, lo, hi).store_aligned(&out[i][h * lanes]);
     }
     for (int f = 0; f < G; ++f) {
         float* d = planes[f];

@@ -254,7 +254,7 @@ void conv3x3_kernels<Arch>::tiles(const conv3x3_tile_args& a, index_t v_begin, i
             for (index_t f = 0; f < NF; ++f) {
                 const B bias(a.bias ? a.bias[f] : 0.0f);
 #pragma GCC unroll 16
-                for (index_t v = 0; v < V; ++v) acc[f][v] = simd::min(simd::max(acc[f][v] + bias, lo), hi);
+                for (index_t v = 0; v < V; ++v) acc[f][v] = simd::clamp(acc[f][v] + bias, lo, hi);
             }
         }
 #pragma GCC unroll 8
@@ -384,7 +384,7 @@ void conv3x3_kernels<Arch>::row_block(const conv3x3_tile_args& a, index_t v0) no
 #pragma GCC unroll 16
             for (index_t r = 0; r < R; ++r)
 #pragma GCC unroll 16
-                for (index_t v = 0; v < V; ++v) acc[r][v] = simd::min(simd::max(acc[r][v] + bias, lo), hi);
+                for (index_t v = 0; v < V; ++v) acc[r][v] = simd::clamp(acc[r][v] + bias, lo, hi);
         }
 #pragma GCC unroll 16
         for (index_t r = 0; r < R; ++r)

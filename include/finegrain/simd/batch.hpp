@@ -52,7 +52,7 @@ struct batch_of<T, scalar> {
 template <class T, class Arch>
 using batch = typename detail::batch_of<T, Arch>::type;
 
-// ---- ops: a*b + c, max, min, horizontal sum -------------------------------------------------
+// ---- ops: a*b + c, max, min, clamp, horizontal sum -------------------------------------------------
 // Written as one overload for xsimd batches and one for scalar_batch; each is a template, so
 // every architecture gets its own instantiation (no ODR sharing between arch TUs).
 
@@ -88,6 +88,22 @@ template <class T>
 FINEGRAIN_ALWAYS_INLINE scalar_batch<T> min(scalar_batch<T> a, scalar_batch<T> b) noexcept
 {
     return b.v < a.v ? b.v : a.v;
+}
+
+/// The fused-activation clamp: min(max(x, lo), hi) with a NaN x passed through on every arch,
+/// as apply_activation (core/activation.hpp) does. x86 max/min return their second operand when
+/// either is NaN, so x goes second (NEON's propagate NaN either way).
+template <class T, class A>
+FINEGRAIN_ALWAYS_INLINE xsimd::batch<T, A> clamp(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& lo,
+                                                 const xsimd::batch<T, A>& hi) noexcept
+{
+    return xsimd::min(hi, xsimd::max(lo, x));
+}
+template <class T>
+FINEGRAIN_ALWAYS_INLINE scalar_batch<T> clamp(scalar_batch<T> x, scalar_batch<T> lo, scalar_batch<T> hi) noexcept
+{
+    const T v = x.v < lo.v ? lo.v : x.v;
+    return v > hi.v ? hi.v : v;
 }
 
 template <class T, class A>
