@@ -96,6 +96,21 @@ std::string check_case(const pattern_case& c, std::uint32_t seed)
     return plan.kernel_name();
 }
 
+// A 3x3 conv of batch 1-2, stride 1-2, padding 0-1 and random sizes up to the given ones;
+// pick(lo, hi) draws an integer in [lo, hi].
+template <class Pick>
+conv2d_shape random_shape(Pick&& pick, index_t max_ci, index_t max_co, index_t max_h, index_t max_w)
+{
+    conv2d_shape s;
+    s.batch = pick(1, 2);
+    s.in_channels = pick(1, max_ci);
+    s.out_channels = pick(1, max_co);
+    s.stride_h = s.stride_w = pick(1, 2);
+    s.pad_h = s.pad_w = pick(0, 1);
+    s.in_height = pick(3 - 2 * s.pad_h, max_h);
+    s.in_width = pick(3 - 2 * s.pad_w, max_w);
+    return s;
+}
 pattern_case square(index_t batch, index_t ci, index_t co, index_t size, index_t stride, index_t pad)
 {
     pattern_case c;
@@ -127,13 +142,7 @@ TEST_CASE("pattern conv3x3 plan matches the dense reference on every arch")
             auto pick = [&](index_t lo, index_t hi) { return std::uniform_int_distribution<index_t>(lo, hi)(rng); };
             for (int i = 0; i < 12; ++i) {
                 pattern_case c;
-                c.shape.batch = pick(1, 2);
-                c.shape.in_channels = pick(1, 19);
-                c.shape.out_channels = pick(1, 21);
-                c.shape.stride_h = c.shape.stride_w = pick(1, 2);
-                c.shape.pad_h = c.shape.pad_w = pick(0, 1);
-                c.shape.in_height = pick(3 - 2 * c.shape.pad_h, 17);
-                c.shape.in_width = pick(3 - 2 * c.shape.pad_w, 17);
+                c.shape = random_shape(pick, 19, 21, 17, 17);
                 c.connectivity = std::uniform_real_distribution<double>(0.1, 1.0)(rng);
                 const index_t groups[] = {1, 1, 8, 16, 3};
                 c.group = groups[pick(0, 4)];
@@ -646,13 +655,7 @@ TEST_CASE("pattern conv3x3 plan: random option sets compute the convolution or t
         int built = 0, rejected = 0;
         for (std::uint32_t i = 0; i < 60; ++i) {
             pattern_case c;
-            c.shape.batch = pick(1, 2);
-            c.shape.in_channels = pick(1, 12);
-            c.shape.out_channels = pick(1, 24);
-            c.shape.stride_h = c.shape.stride_w = pick(1, 2);
-            c.shape.pad_h = c.shape.pad_w = pick(0, 1);
-            c.shape.in_height = pick(3 - 2 * c.shape.pad_h, 20);
-            c.shape.in_width = pick(3 - 2 * c.shape.pad_w, 30);
+            c.shape = random_shape(pick, 12, 24, 20, 30);
             c.group = std::array<index_t, 4>{1, 1, 8, 16}[std::size_t(pick(0, 3))];
             c.connectivity = std::array<double, 4>{1.0, 0.5, 0.25, 0.0}[std::size_t(pick(0, 3))];
             c.pool = std::array<executor*, 3>{nullptr, &pool2, &pool3}[std::size_t(pick(0, 2))];
