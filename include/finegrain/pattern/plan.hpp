@@ -552,8 +552,9 @@ private:
     // of its band at a time), running its filters over it and storing its tiles: no hand-off
     // and no pass over the whole image. The split (B bands x Q ranges, B * Q <= workers)
     // minimises the estimated time of the slowest task, in units of one FMA vector: per kernel
-    // and tile, 4 FMA per output vector plus ~6 per R x V register tile (short bands run as
-    // short register tiles); the fill, ~35 per plane row copied plus 0.1 per float, repeated by
+    // and tile, 4 FMA per output vector plus ~6 per register tile (row tiles: row_tile_cost, where
+    // a short band's tiles cost their FMA latency: 2 threads on 14-wide layers then split filters,
+    // not 7-row bands); the fill, ~35 per plane row copied plus 0.1 per float, repeated by
     // every range of a band (each copies the band's rows); the store, 0.1 per output float.
     // Bands are even in rows; tiles of a band at most tv_ vectors, evened out in multiples of R (a rest
     // of fewer than R / 2 rows joins the last tile, see tile_end).
@@ -599,7 +600,7 @@ private:
                     y1 = tile_end(y, rows, t, r_);
                     const index_t n = y1 - y;
                     largest = std::max(largest, n);
-                    per_kernel += double(4 * n * pv + 6 * ((n + rt - 1) / rt) * ((pv + v_ - 1) / v_));
+                    per_kernel += r_ ? row_tile_cost(n, pv) : double(4 * n * pv + 6 * n * ((pv + v_ - 1) / v_));
                     fill += double(sh * ci * (n + 2 / sh)) * (3.0 * 35.0 + 0.3 * double(pitch_));
                 }
                 for (index_t j = 0; j < q; ++j) {
@@ -621,6 +622,24 @@ private:
             }
         }
         tv_ = best_tile * pv;
+    }
+
+    // One kernel over a tile of n rows x pv vectors of row tiles, in FMA-vector slots: per
+    // register tile of r rows x v vectors (cut as row_tiles cuts them: the last R + rem rows
+    // evenly), its 4 r v FMAs or, when fewer, the 4-FMA chain each accumulator takes per kernel
+    // (16 cycles: 32 slots; bands of 1-3 rows are latency-bound), plus ~6 of set-up.
+    double row_tile_cost(index_t n, index_t pv) const
+    {
+        auto band = [&](index_t r) {
+            auto block = [&](index_t v) { return double(std::max<index_t>(4 * r * v, 32) + 6); };
+            return double(pv / v_) * block(v_) + (pv % v_ ? block(pv % v_) : 0.0);
+        };
+        const index_t rem = n % r_, even = n > r_ && rem > 0 ? n - r_ - rem : n - rem;
+        double cost = double(even / r_) * band(r_);
+        const index_t left = n - even;
+        if (left > r_) cost += band((left + 1) / 2) + band(left / 2);
+        else if (left > 0) cost += band(left);
+        return cost;
     }
 
     // End of the tile of a band (ending at y_end) that starts at row y0: `step` rows on, or the
