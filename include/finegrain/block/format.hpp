@@ -138,9 +138,9 @@ public:
                 for (index_t j = 0; j < shape_.c; ++j)
                     for (index_t i = 0; i < shape_.r; ++i) {
                         const bool outside = br * shape_.r + i >= rows_ || col * shape_.c + j >= cols_;
-                        detail::require(std::isfinite(v[j * shape_.r + i]), "bsr.values", v[j * shape_.r + i], "must be finite");
-                        detail::require(!outside || v[j * shape_.r + i] == 0.0f, "bsr.values", v[j * shape_.r + i],
-                                        "must be zero outside the matrix (edge block)");
+                        const float x = v[j * shape_.r + i];
+                        detail::require(std::isfinite(x), "bsr.values", x, "must be finite");
+                        detail::require(!outside || x == 0.0f, "bsr.values", x, "must be zero outside the matrix (edge block)");
                     }
             }
         }

@@ -130,10 +130,9 @@ public:
                 for (index_t j = 0; j < shape_.channels; ++j)
                     for (index_t i = 0; i < shape_.filters; ++i) {
                         const bool outside = fb * shape_.filters + i >= out_channels_ || cb * shape_.channels + j >= in_channels_;
-                        detail::require(std::isfinite(v[j * shape_.filters + i]), "punched.values", v[j * shape_.filters + i],
-                                        "must be finite");
-                        detail::require(!outside || v[j * shape_.filters + i] == 0.0f, "punched.values",
-                                        v[j * shape_.filters + i], "must be zero outside the tensor (edge block)");
+                        const float x = v[j * shape_.filters + i];
+                        detail::require(std::isfinite(x), "punched.values", x, "must be finite");
+                        detail::require(!outside || x == 0.0f, "punched.values", x, "must be zero outside the tensor (edge block)");
                     }
             }
         }

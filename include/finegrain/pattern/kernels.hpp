@@ -66,9 +66,10 @@
 //   Layouts:  as the tile function, but the output needs no alignment (the plan may pass the
 //             NCHW output itself); tap_offsets and weights per kernel in the order pair
 //             (upper, lower), then the other two taps.
-//   Tile:     R rows x V vectors in registers (8-10 accumulators + 4 weights + 1 input); the
-//             last rows % R rows run as blocks of that many rows and the last row_vectors % V
-//             columns of each band as blocks of that many vectors.
+//   Tile:     R rows x V vectors in registers (8-10 accumulators + 4 weights + 1 input); rows
+//             cut into bands by split_into_bands (a remainder shares the last R + rem rows with
+//             one full band, split evenly), the last row_vectors % V columns of each band as
+//             blocks of that many vectors.
 //   Preconds: as the tile function; reads reach R + 1 rows below the band's first row.
 //   Numerics: fp32 FMA, kernels in stored order, each kernel's taps in the stored (pair first)
 //             order; within c*K*eps*|in|*|w| of ref.
@@ -113,6 +114,20 @@ struct conv3x3_tile_args {
 };
 
 using conv3x3_tile_fn = void (*)(const conv3x3_tile_args&) noexcept;
+
+/// How the row-tile function cuts `rows` rows into bands of at most r: `full` bands of r, then
+/// `upper` and `lower` rows (0 = none). A remainder rem (0 < rem < r) shares the last r + rem
+/// rows with one full band, split evenly (6 = 3 + 3, 8 = 4 + 4 with r = 5): a band of 1-2 rows
+/// holds 2-4 accumulators, and their 4-FMA chains per kernel then bound its speed. The plan's
+/// cost model uses the same cut.
+struct band_split {
+    index_t full = 0, upper = 0, lower = 0;
+};
+constexpr band_split split_into_bands(index_t rows, index_t r) noexcept
+{
+    const index_t rem = rows % r, full = (rows > r && rem > 0 ? rows - r - rem : rows - rem) / r, tail = rows - full * r;
+    return tail > r ? band_split{full, (tail + 1) / 2, tail / 2} : band_split{full, tail, 0};
+}
 
 template <class Arch>
 struct conv3x3_kernels {
@@ -284,18 +299,11 @@ void conv3x3_kernels<Arch>::row_tiles(const conv3x3_tile_args& a) noexcept
             p.runs = a.runs + n;
             p.run_count = 1;
         }
-        // Bands of R rows; a remainder of rem rows (0 < rem < R) shares the last R + rem rows
-        // with one full band, split evenly (6 = 3 + 3, 8 = 4 + 4 with R = 5): a band of 1-2 rows
-        // holds 2-4 accumulators, and their 4-FMA chains per kernel then bound its speed.
-        const index_t rem = rows % R, even = rows > R && rem > 0 ? rows - R - rem : rows - rem;
+        const band_split split = split_into_bands(rows, R);
         index_t y = 0;
-        for (; y < even; y += R) row_band<R, V>(p, y * pv, R);
-        if (rows - y > R) {
-            const index_t upper = (rows - y + 1) / 2;
-            row_band<R, V>(p, y * pv, upper);
-            y += upper;
-        }
-        if (y < rows) row_band<R, V>(p, y * pv, rows - y);
+        for (index_t i = 0; i < split.full; ++i, y += R) row_band<R, V>(p, y * pv, R);
+        if (split.upper) row_band<R, V>(p, y * pv, split.upper);
+        if (split.lower) row_band<R, V>(p, (y + split.upper) * pv, split.lower);
     }
 }
 

@@ -625,21 +625,18 @@ private:
     }
 
     // One kernel over a tile of n rows x pv vectors of row tiles, in FMA-vector slots: per
-    // register tile of r rows x v vectors (cut as row_tiles cuts them: the last R + rem rows
-    // evenly), its 4 r v FMAs or, when fewer, the 4-FMA chain each accumulator takes per kernel
-    // (16 cycles: 32 slots; bands of 1-3 rows are latency-bound), plus ~6 of set-up.
+    // register tile of r rows x v vectors (the kernel's split_into_bands cut), its 4 r v FMAs or,
+    // when fewer, the 4-FMA chain each accumulator takes per kernel (16 cycles: 32 slots; bands of
+    // 1-3 rows are latency-bound), plus ~6 of set-up.
     double row_tile_cost(index_t n, index_t pv) const
     {
         auto band = [&](index_t r) {
+            if (r == 0) return 0.0;
             auto block = [&](index_t v) { return double(std::max<index_t>(4 * r * v, 32) + 6); };
             return double(pv / v_) * block(v_) + (pv % v_ ? block(pv % v_) : 0.0);
         };
-        const index_t rem = n % r_, even = n > r_ && rem > 0 ? n - r_ - rem : n - rem;
-        double cost = double(even / r_) * band(r_);
-        const index_t left = n - even;
-        if (left > r_) cost += band((left + 1) / 2) + band(left / 2);
-        else if (left > 0) cost += band(left);
-        return cost;
+        const band_split split = split_into_bands(n, r_);
+        return double(split.full) * band(r_) + band(split.upper) + band(split.lower);
     }
 
     // End of the tile of a band (ending at y_end) that starts at row y0: `step` rows on, or the

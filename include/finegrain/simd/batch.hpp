@@ -52,7 +52,7 @@ struct batch_of<T, scalar> {
 template <class T, class Arch>
 using batch = typename detail::batch_of<T, Arch>::type;
 
-// ---- ops: a*b + c, max, min, clamp, horizontal sum -------------------------------------------------
+// ---- ops: a*b + c, max, min, clamp, horizontal sum ------------------------------------------
 // Written as one overload for xsimd batches and one for scalar_batch; each is a template, so
 // every architecture gets its own instantiation (no ODR sharing between arch TUs).
 
