@@ -206,6 +206,26 @@ TEST_CASE("block spmv plan: interleaved block-row streams on every arch")
     });
 }
 
+TEST_CASE("block spmv plan: 1-column blocks take the widest arch whose lanes divide r")
+{
+    // On avx512 (16 lanes), 8x1 blocks run the avx2 SpMV and 4x1 the sse4_2 one: their vector
+    // path needs the lanes to divide r (else scalar FMAs). SpMM (n > 1) keeps the best arch.
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        std::uint32_t seed = 4500;
+        for (index_t r : {4, 8, 16}) {
+            const block::block_shape bs{r, 1};
+            simd::arch_id want = A::id;
+            if (w > 1 && r % w != 0) want = r % 8 == 0 ? simd::arch_id::avx2 : simd::arch_id::sse4_2;
+            const auto p = block::pack(matrix_view<const float>(fgtest::random_block_sparse(2 * r, 9, bs, 0.5, seed++).data(), 2 * r, 9), bs);
+            CHECK(block::spmm_plan<float>(p, 1).arch() == want);
+            CHECK(block::spmm_plan<float>(p, 2).arch() == A::id);
+            check_spmm({3 * r - 1, 1, 41, bs, 0.5, activation::relu, true}, seed++);
+        }
+    });
+}
+
 TEST_CASE("block spmm plan: strided operands, threads, a real FC layer")
 {
     fgtest::for_each_runnable_arch([](auto) {

@@ -74,6 +74,22 @@ public:
             nv = spmm_vectors<A>(rt);
         });
         spmv_ = n == 1 && !vector_only;
+        if (spmv_ && shape.c == 1 && shape.r % lanes_ != 0) {
+            // The SpMV streams 1-column blocks as r/L weight vectors only when the lanes L divide
+            // r; else it falls back to scalar FMAs. Take the widest arch whose lanes do (Zen 5, fc7
+            // 90 % cold: 8x1 on avx2 0.22 ms, on avx512 0.41; 4x1 on sse4_2 0.31, avx2 0.44).
+            bool found = false;
+            simd::for_each_compiled_arch([&](auto arch) {
+                using A = decltype(arch);
+                using K = bsr_kernels<A>;
+                if (found || K::lanes < 4 || shape.r % K::lanes != 0 || !simd::runnable(A::id)) return;
+                found = true;
+                arch_ = A::id;
+                spmv16_ = &K::spmv_u16;
+                spmv32_ = &K::spmv_u32;
+                lanes_ = K::lanes;
+            });
+        }
         row_ptr_ = aligned_buffer<std::uint32_t>(block_rows_ + 1);
         std::memcpy(row_ptr_.data(), row_ptr, sizeof(std::uint32_t) * std::size_t(block_rows_ + 1));
         // Weights of >= 2 MB take 2 MB pages (aligned_buffer's page_policy::huge): FC at batch 1
