@@ -118,7 +118,8 @@ public:
     /// half of every vector (Zen 5, rn18_3x3_7 at 8x: 1.49x oneDNN on avx512, 2.13x on avx2).
     static bool takes_8_lanes(simd::arch_id best, index_t out_width)
     {
-        return best == simd::arch_id::avx512 && out_width <= 8 && simd::is_compiled<simd::avx2>() && simd::runnable(simd::arch_id::avx2);
+        return best == simd::arch_id::avx512 && out_width <= 8 && simd::is_compiled<simd::avx2>() &&
+               simd::runnable(simd::arch_id::avx2);
     }
     index_t filter_block() const noexcept { return nf_; }
     index_t tile_vectors() const noexcept { return v_; }
@@ -282,11 +283,7 @@ private:
         };
         simd::with_best_arch(use);
         group_ = choose_filter_group(w, opt);
-        if (!group_ && takes_8_lanes(arch_, shape_.out_width())) {
-            simd::for_each_compiled_arch([&](auto arch) {
-                if (decltype(arch)::id == simd::arch_id::avx2) use(arch);
-            });
-        }
+        if (!group_ && takes_8_lanes(arch_, shape_.out_width())) simd::with_arch(simd::arch_id::avx2, use);
         if (group_) {
             nf_ = group_;
             group_rows_ = opt.group_rows;

@@ -127,5 +127,21 @@ arch_id with_best_arch(F&& f)
     return chosen;
 }
 
+/// Calls f(Arch{}) for arch `id` when it is compiled and runnable(); returns whether it did
+/// (a plan that found `id` faster than the best arch for its shape switches to it this way).
+template <class F>
+bool with_arch(arch_id id, F&& f)
+{
+    bool done = false;
+    for_each_compiled_arch([&](auto arch) {
+        using A = decltype(arch);
+        if (!done && A::id == id && runnable(id)) {
+            done = true;
+            f(arch);
+        }
+    });
+    return done;
+}
+
 } // namespace simd
 } // namespace finegrain

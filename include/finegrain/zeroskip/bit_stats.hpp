@@ -31,13 +31,19 @@ public:
     {
         finegrain::detail::require_positive(k, "k");
         finegrain::detail::require(m >= 1, "m", m, "fragment size must be >= 1");
-        arch_ = simd::with_best_arch([&](auto arch) {
+        auto use = [&](auto arch) {
             using K = stats_kernels<decltype(arch)>;
+            arch_ = decltype(arch)::id;
             if constexpr (std::is_same<X, std::uint8_t>::value)
                 fn_ = &K::bit_stats_u8;
             else
                 fn_ = &K::bit_stats_u16;
-        });
+        };
+        simd::with_best_arch(use);
+        // The fragment sizes with avx2's 16-fragment pshufb path run it on avx512 too (whose
+        // kernel ORs them one by one; Zen 5, 4096 u16 at m = 8: 0.13 us on avx2, 0.61 on avx512).
+        const bool x16 = sizeof(X) == 2 ? (m == 4 || m == 8 || m == 16) : (m == 8 || m == 16);
+        if (arch_ == simd::arch_id::avx512 && x16) simd::with_arch(simd::arch_id::avx2, use);
         name_ = std::string(sizeof(X) == 1 ? "u8" : "u16") + "_bitstats_m" + std::to_string(m) + "__" + simd::to_string(arch_);
     }
 
