@@ -78,12 +78,13 @@ struct conv3x3_group_kernels {
 
 private:
     static constexpr int lanes = static_cast<int>(simd::lanes_of<float, Arch>());
-    // Accumulators: 12 of 16 registers, 24 of 32 (AVX-512, NEON); P at most 12.
+    // Accumulators: 12 of 16 registers, 24 of 32 (AVX-512, NEON); P at most 12 (avx512: 14).
     static constexpr int accumulators = Arch::id == simd::arch_id::avx512 || Arch::id == simd::arch_id::neon64 ? 24 : 12;
+    static constexpr int max_pixels = Arch::id == simd::arch_id::avx512 ? 14 : 12;
     template <int G>
     static constexpr int tile_pixels()
     {
-        return G / lanes >= accumulators ? 1 : accumulators / (G / lanes) > 12 ? 12 : accumulators / (G / lanes);
+        return G / lanes >= accumulators ? 1 : accumulators / (G / lanes) > max_pixels ? max_pixels : accumulators / (G / lanes);
     }
 
     template <int G, int S, int K>
