@@ -84,7 +84,8 @@ private:
     template <int G>
     static constexpr int tile_pixels()
     {
-        return G / lanes >= accumulators ? 1 : accumulators / (G / lanes) > max_pixels ? max_pixels : accumulators / (G / lanes);
+        constexpr int fit = G / lanes >= accumulators ? 1 : accumulators / (G / lanes);
+        return fit > max_pixels ? max_pixels : fit;
     }
 
     template <int G, int S, int K>
