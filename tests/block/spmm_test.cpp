@@ -218,7 +218,8 @@ TEST_CASE("block spmv plan: 1-column blocks take the widest arch whose lanes div
             const block::block_shape bs{r, 1};
             simd::arch_id want = A::id;
             if (w > 1 && r % w != 0) want = r % 8 == 0 ? simd::arch_id::avx2 : simd::arch_id::sse4_2;
-            const auto p = block::pack(matrix_view<const float>(fgtest::random_block_sparse(2 * r, 9, bs, 0.5, seed++).data(), 2 * r, 9), bs);
+            const auto wts = fgtest::random_block_sparse(2 * r, 9, bs, 0.5, seed++);
+            const auto p = block::pack(matrix_view<const float>(wts.data(), 2 * r, 9), bs);
             CHECK(block::spmm_plan<float>(p, 1).arch() == want);
             CHECK(block::spmm_plan<float>(p, 2).arch() == A::id);
             check_spmm({3 * r - 1, 1, 41, bs, 0.5, activation::relu, true}, seed++);
