@@ -65,6 +65,7 @@ TEST_CASE("dense gemm plan matches the reference on every arch")
             check_gemm(37, 29, 700, activation::relu, true, nullptr, 11);
             check_gemm(13, 50, 321, activation::relu6, false, nullptr, 12);
             check_gemm(250, 70, 19, activation::none, false, nullptr, 13);
+            check_gemm(2 * mr + 1, nr, 1000, activation::relu, true, nullptr, 14);  // one B sliver: K in one block
         }
         SUBCASE("threads")
         {

@@ -198,9 +198,12 @@ private:
     }
 
     // Cache blocking and the task grid. kc x nr B slivers live in L1, mc x kc A blocks in L2.
+    // B of one sliver (n <= nr: FC layers at small batch) takes the whole K instead: each A panel
+    // is then read once, front to back, and the weights stream from DRAM in address order (Zen 5,
+    // cold weights, batch 16: fc6 82.8 -> 28.0 ms, fc7 13.5 -> 8.8 ms; oneDNN 21.9 / 3.7).
     void plan_tasks(index_t workers)
     {
-        kc_ = shape_.k <= 320 ? shape_.k : 256;
+        kc_ = shape_.k <= 320 || shape_.n <= nr_ ? shape_.k : 256;
         mc_ = std::max(mr_, (240 / mr_) * mr_);
         // Split N first (B is packed once per chunk), into equal chunks of at most 2048 columns
         // whose count is a multiple of the workers when N is wide enough; then M.
