@@ -306,23 +306,19 @@ FINEGRAIN_ALWAYS_INLINE void bit_stats_x16(const unsigned char* p, std::uint8_t*
 }
 
 // ---- avx512 -----------------------------------------------------------------------------------
-// nonzero_lanes / nonzero_bytes build their bit masks with AVX2 compares and movemask, never
-// through a k register: GCC 12 spills a 16-bit k mask with kmovw and reloads it as 32 bits when
-// the mask lives across calls (seen under ThreadSanitizer, Zen 5: the upper 16 bits came from the
-// stack, and the zero-skip list read past its input).
+// nonzero_lanes / nonzero_bytes are the avx2 ones (compares + movemask), never a k register:
+// GCC 12 spills a 16-bit k mask with kmovw and reloads it as 32 bits when the mask lives across
+// calls (seen under ThreadSanitizer, Zen 5: the upper 16 bits came from the stack, and the
+// zero-skip list read past its input).
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_lanes(const float* p) noexcept
 {
-    const __m256 zero = _mm256_setzero_ps();
-    const auto lo = static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p), zero, _CMP_NEQ_UQ)));
-    const auto hi = static_cast<std::uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p + 8), zero, _CMP_NEQ_UQ)));
-    return lo | hi << 8;
+    return nonzero_lanes<avx2>(p) | nonzero_lanes<avx2>(p + 8) << 8;
 }
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_bytes(const std::uint8_t* p) noexcept
 {
-    const __m256i zero = _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), _mm256_setzero_si256());
-    return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(zero));
+    return nonzero_bytes<avx2>(p);
 }
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_ALWAYS_INLINE batch<std::int16_t, Arch> load_widen_i16(const std::uint8_t* p) noexcept
