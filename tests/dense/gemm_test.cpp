@@ -1,3 +1,4 @@
+#include <string>
 #include <vector>
 
 #include "finegrain/dense/gemm_plan.hpp"
@@ -66,6 +67,23 @@ TEST_CASE("dense gemm plan matches the reference on every arch")
             check_gemm(13, 50, 321, activation::relu6, false, nullptr, 12);
             check_gemm(250, 70, 19, activation::none, false, nullptr, 13);
             check_gemm(2 * mr + 1, nr, 1000, activation::relu, true, nullptr, 14);  // one B sliver: K in one block
+        }
+        SUBCASE("narrow tile: B of at most one vector of columns")
+        {
+            const index_t lanes = dense::gemm_kernels<A>::narrow_nr;
+            std::uint32_t seed = 51;
+            for (index_t n : {index_t(2), lanes - 1, lanes, lanes + 1}) {
+                if (n < 2) continue;
+                const std::vector<float> ones(std::size_t(3 * 5), 1.0f);
+                dense::gemm_plan<float> plan(matrix_view<const float>(ones.data(), 3, 5), n);
+                const bool narrow = n <= lanes && lanes < nr;
+                const std::string tile = "_" + std::to_string(mr) + "x" + std::to_string(narrow ? lanes : nr) + "__";
+                CHECK_MESSAGE(std::string(plan.kernel_name()).find(tile) != std::string::npos, plan.kernel_name());
+                for (index_t m : {index_t(1), mr - 1, mr + 1, 3 * mr})
+                    if (m > 0) check_gemm(m, n, 300, activation::relu, true, nullptr, seed++);
+                thread_pool pool(2);
+                check_gemm(5 * mr + 2, n, 65, activation::none, true, &pool, seed++, 3);
+            }
         }
         SUBCASE("threads")
         {

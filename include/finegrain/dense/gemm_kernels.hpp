@@ -8,7 +8,9 @@
 //             the last panel zero-padded. B is packed per block by pack_b(): slivers of NR
 //             columns, each k-major (b[k*NR + c]), the last sliver zero-padded. C is row-major
 //             with row stride ldc.
-//   Tile:     MR x NR register tile (MR rows x NV vectors); see gemm_tile<Arch>.
+//   Tile:     MR x NR register tile (MR rows x NV vectors); see gemm_tile<Arch>. The narrow
+//             variants (block_narrow, pack_b_narrow) run MR x one vector, for B of at most one
+//             vector of columns (FC layers at small batch), where the full tile is padding.
 //   Preconds: mc, nc, kc >= 1; packed buffers hold whole panels/slivers.
 //   Memory:   reads only whole packed panels/slivers; writes only the mc x nc block of C.
 //   Numerics: fp32 FMA, k ascending within a block; tolerance vs ref::gemm is c*k*eps*|A||B|.
@@ -80,32 +82,67 @@ template <class Arch>
 struct gemm_kernels {
     static constexpr index_t mr = gemm_tile<Arch>::mr;
     static constexpr index_t nr = gemm_tile<Arch>::nv * static_cast<index_t>(simd::lanes_of<float, Arch>());
+    /// Columns of the narrow tile (one vector).
+    static constexpr index_t narrow_nr = static_cast<index_t>(simd::lanes_of<float, Arch>());
 
     /// Packs kc rows x nc columns of row-major B (row stride ldb) into NR-wide slivers.
     static void pack_b(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept;
     static void block(const gemm_block_args& p) noexcept;
+    /// The same with narrow_nr-wide slivers and the MR x narrow_nr tile.
+    static void pack_b_narrow(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept;
+    static void block_narrow(const gemm_block_args& p) noexcept;
     static void gemv(const gemv_args& p) noexcept;
 
 private:
+    template <index_t NV>
+    static void pack_b_of(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept;
+    template <index_t NV>
+    static void block_of(const gemm_block_args& p) noexcept;
+    template <index_t NV>
     static void tile(index_t kc, const float* a, const float* b, float* c, index_t ldc, index_t m_valid,
                      index_t n_valid, const gemm_block_args& p, const float* bias) noexcept;
 };
 
 template <class Arch>
-void gemm_kernels<Arch>::pack_b(index_t kc, index_t nc, const float* FINEGRAIN_RESTRICT b, index_t ldb,
-                                float* FINEGRAIN_RESTRICT packed) noexcept
+void gemm_kernels<Arch>::pack_b(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept
+{
+    pack_b_of<gemm_tile<Arch>::nv>(kc, nc, b, ldb, packed);
+}
+
+template <class Arch>
+void gemm_kernels<Arch>::pack_b_narrow(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept
+{
+    pack_b_of<1>(kc, nc, b, ldb, packed);
+}
+
+template <class Arch>
+void gemm_kernels<Arch>::block(const gemm_block_args& p) noexcept
+{
+    block_of<gemm_tile<Arch>::nv>(p);
+}
+
+template <class Arch>
+void gemm_kernels<Arch>::block_narrow(const gemm_block_args& p) noexcept
+{
+    block_of<1>(p);
+}
+
+template <class Arch>
+template <index_t NV>
+void gemm_kernels<Arch>::pack_b_of(index_t kc, index_t nc, const float* FINEGRAIN_RESTRICT b, index_t ldb,
+                                   float* FINEGRAIN_RESTRICT packed) noexcept
 {
     using B = simd::batch<float, Arch>;
     constexpr index_t W = static_cast<index_t>(B::size);
-    constexpr index_t NV = gemm_tile<Arch>::nv;
+    constexpr index_t NR = NV * W;
     index_t j = 0;
-    for (; j + nr <= nc; j += nr) {
+    for (; j + NR <= nc; j += NR) {
         const float* src = b + j;
         for (index_t k = 0; k < kc; ++k) {
 #pragma GCC unroll 4
             for (index_t v = 0; v < NV; ++v) B::load_unaligned(src + v * W).store_unaligned(packed + v * W);
             src += ldb;
-            packed += nr;
+            packed += NR;
         }
     }
     if (j < nc) {  // last, partial sliver: zero-padded to NR columns
@@ -114,13 +151,14 @@ void gemm_kernels<Arch>::pack_b(index_t kc, index_t nc, const float* FINEGRAIN_R
             const float* src = b + k * ldb + j;
             index_t c = 0;
             for (; c < rest; ++c) packed[c] = src[c];
-            for (; c < nr; ++c) packed[c] = 0.0f;
-            packed += nr;
+            for (; c < NR; ++c) packed[c] = 0.0f;
+            packed += NR;
         }
     }
 }
 
 template <class Arch>
+template <index_t NV>
 void gemm_kernels<Arch>::tile(index_t kc, const float* FINEGRAIN_RESTRICT a, const float* FINEGRAIN_RESTRICT b,
                               float* FINEGRAIN_RESTRICT c, index_t ldc, index_t m_valid, index_t n_valid,
                               const gemm_block_args& p, const float* bias) noexcept
@@ -128,7 +166,6 @@ void gemm_kernels<Arch>::tile(index_t kc, const float* FINEGRAIN_RESTRICT a, con
     using B = simd::batch<float, Arch>;
     constexpr index_t W = static_cast<index_t>(B::size);
     constexpr index_t MR = mr;
-    constexpr index_t NV = gemm_tile<Arch>::nv;
 
     B acc[MR][NV];
 #pragma GCC unroll 16
@@ -180,17 +217,19 @@ void gemm_kernels<Arch>::tile(index_t kc, const float* FINEGRAIN_RESTRICT a, con
 }
 
 template <class Arch>
-void gemm_kernels<Arch>::block(const gemm_block_args& p) noexcept
+template <index_t NV>
+void gemm_kernels<Arch>::block_of(const gemm_block_args& p) noexcept
 {
     FINEGRAIN_ASSERT(p.mc >= 1 && p.nc >= 1 && p.kc >= 1);
+    constexpr index_t NR = NV * static_cast<index_t>(simd::lanes_of<float, Arch>());
     // B sliver (kc x NR) stays in L1 while the A panels of the block stream from L2.
-    for (index_t j = 0; j < p.nc; j += nr) {
-        const float* bs = p.b + (j / nr) * p.kc * nr;
-        const index_t n_valid = p.nc - j < nr ? p.nc - j : nr;
+    for (index_t j = 0; j < p.nc; j += NR) {
+        const float* bs = p.b + (j / NR) * p.kc * NR;
+        const index_t n_valid = p.nc - j < NR ? p.nc - j : NR;
         for (index_t i = 0; i < p.mc; i += mr) {
             const float* as = p.a + (i / mr) * p.a_panel_stride;
             const index_t m_valid = p.mc - i < mr ? p.mc - i : mr;
-            tile(p.kc, as, bs, p.c + i * p.ldc + j, p.ldc, m_valid, n_valid, p, p.bias ? p.bias + i : nullptr);
+            tile<NV>(p.kc, as, bs, p.c + i * p.ldc + j, p.ldc, m_valid, n_valid, p, p.bias ? p.bias + i : nullptr);
         }
     }
 }
