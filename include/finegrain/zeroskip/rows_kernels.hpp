@@ -12,10 +12,14 @@
 //   Computes: for every group g and column c in [col_begin, col_end), every sample s < batch:
 //             y[out_offset[g] + s*ldy + c] += sum_{e in g} x[e*batch + s] * w[rows[e]*ldw + c]
 //   Streams:  each group's rows are read once, as contiguous pieces of col_end - col_begin
-//             columns (batch 1: y stays in L1 and every weight row is one long stream, 8 rows
-//             at once, or 4 when the 8 are adjacent rows; no software prefetch: the hardware streamers keep 16 KB rows coming, and
-//             prefetching the rows two groups ahead, 8 more streams, cost 15-30 % on a Zen 3
-//             guest, within 3 % on a Zen 4 one).
+//             columns. Batch 1: y stays in L1 and every weight row is one long stream, 8 rows
+//             at once, or 4 when the 8 are adjacent rows; no software prefetch (the hardware
+//             streamers keep 16 KB rows coming; prefetching the rows two groups ahead cost
+//             15-30 % on a Zen 3 guest, 5-10 % on a Zen 5 one). Batch > 1: the plan's column
+//             tiles cut the rows into pieces of a few KB, too short for the streamers, so each
+//             step also prefetches the same columns of the rows prefetch_groups ahead (Zen 5,
+//             fc7 from DRAM, 0 % zeros: batch 16 7.6 -> 2.9 ms, batch 4 2.9 -> 2.0, batch 64
+//             19.7 -> 10.3).
 //   Tile:     batch > 1: up to 6 samples x 2 vectors of columns in registers per pass over a
 //             group's rows (y loaded and stored once per group).
 //   Preconds: col_begin, col_end multiples of col_step; rows padded to col_end; groups hold
@@ -30,9 +34,10 @@
 //             w = v - 255 (the plan stores 255 - |w|); the int16 weights of each part get the
 //             offset once per chunk (exact: v - 255 fits int16). Plans run batch 1 without signs
 //             (offset codes at batch 1: sign_correction).
-//   Streams:  as f32, but batch 1 prefetches the rows of the group prefetch_groups ahead, one
-//             64-byte line per 64 columns: 4 KB int8 rows are too short for the hardware
-//             streamers alone (without it: fc7 b1 cold, 0 % zeros, 0.89-0.92 -> 1.03-1.06 ms).
+//   Streams:  as f32 at batch > 1; batch 1 also prefetches the rows of the group
+//             prefetch_groups ahead, one 64-byte line per 64 columns: 4 KB int8 rows are too
+//             short for the hardware streamers alone (without it: fc7 b1 cold, 0 % zeros,
+//             0.89-0.92 -> 1.03-1.06 ms).
 //   Layout:   every 2L-column chunk of a weight row is stored permuted by
 //             simd::dot2_output_of_position<Arch> (pack_pairs does it).
 //   Numerics: exact while every partial result fits int32 (two's complement wraps, so the
@@ -59,7 +64,7 @@
 // rows_kernels<Arch>::wide (uint16 inputs or 16-bit weights: int32 products)
 //   Computes: as pairs, one entry at a time, x[e*batch + s] a plain int32 value; natural layout
 //             (signs: batch 1 negates the running sum as pairs does, batch > 1 the int32
-//             weights of each part once per chunk).
+//             weights of each part once per chunk). Streams as f32.
 //
 // The scalar arch runs plain loops (the reference order, uint32 wrap-around arithmetic).
 #pragma once
@@ -124,7 +129,8 @@ struct sign_correction_args {
 /// Entries per group; column ranges are multiples of col_step (every arch's chunk divides it).
 constexpr index_t max_group = 8;
 constexpr index_t col_step = 64;
-/// Batch-1 integer pairs: the group whose rows are prefetched while a group streams (1 = the next).
+/// The group whose rows are prefetched while a group streams (1 = the next): batch-1 integer
+/// pairs and fp32 batch > 1.
 constexpr index_t prefetch_groups = 2;
 
 template <class Arch>
@@ -154,22 +160,26 @@ private:
     /// row; near the end: the last group's).
     template <class Wt>
     static void rows_ahead(const row_groups& g, const Wt* w, index_t ldw, index_t gi, const Wt** next) noexcept;
+    /// Prefetches the 64-byte lines that start in columns [c, c + count) of the max_group rows.
+    template <class Wt>
+    FINEGRAIN_ALWAYS_INLINE static void prefetch_lines(const Wt* const* rows, index_t c, index_t count) noexcept;
     template <int R>
-    static void f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y) noexcept;
+    static void f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y,
+                          const float* const* next) noexcept;
     template <int R, int SB>
     FINEGRAIN_ALWAYS_INLINE static void f32_samples(const float* const* w, const float* x, const f32_rows_args& a, float* y,
                                                     index_t c, index_t s) noexcept;
     template <int P, class Wt>
-    static void pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
-                            index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
+    static void pairs_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+                            std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
     /// Inlined into pairs_any, where the row pointers are a local array the y stores cannot alias
     /// (an out-of-line call reloads the 8 row pointers every chunk: dense s8 warm ~5 % slower).
     template <int P, class Wt>
     FINEGRAIN_ALWAYS_INLINE static void pairs_row(const Wt* const* w, const Wt* const* next, const std::int32_t* x,
                                                   const int_rows_args<Wt>& a, std::int32_t* y) noexcept;
     template <int R, class Wt>
-    static void wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a, std::int32_t* y,
-                           index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
+    static void wide_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x, const int_rows_args<Wt>& a,
+                           std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept;
     template <class Wt>
     static void pairs_any(const int_rows_args<Wt>& a) noexcept;
     template <class Wt>
@@ -190,8 +200,20 @@ void rows_kernels<Arch>::rows_ahead(const row_groups& g, const Wt* w, index_t ld
 }
 
 template <class Arch>
+template <class Wt>
+FINEGRAIN_ALWAYS_INLINE void rows_kernels<Arch>::prefetch_lines(const Wt* const* rows, index_t c, index_t count) noexcept
+{
+    constexpr index_t line = 64 / static_cast<index_t>(sizeof(Wt));
+    const index_t first = (c + line - 1) / line * line;
+#pragma GCC unroll 8
+    for (int r = 0; r < max_group; ++r)
+        for (index_t l = first; l < c + count; l += line) __builtin_prefetch(rows[r] + l, 0, 1);
+}
+
+template <class Arch>
 template <int R>
-void rows_kernels<Arch>::f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y) noexcept
+void rows_kernels<Arch>::f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y,
+                                   const float* const* next) noexcept
 {
     using B = simd::batch<float, Arch>;
     constexpr index_t V = static_cast<index_t>(simd::lanes_of<float, Arch>());
@@ -218,10 +240,13 @@ void rows_kernels<Arch>::f32_group(const float* const* w, const float* x, const 
     // Batch > 1: blocks of up to 6 samples x 2 vectors of columns stay in registers while the
     // group's rows pass (per row 2 weight loads + SB broadcasts feed 2 SB FMAs; one y round
     // trip per group).
-    const float* wr[R];
+    const float *wr[R], *ahead[max_group];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) wr[r] = w[r];
+#pragma GCC unroll 8
+    for (int r = 0; r < max_group; ++r) ahead[r] = next[r];
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * V) {
+        prefetch_lines(ahead, c, 2 * V);
         index_t s = 0;
         for (; s + 6 <= a.batch; s += 6) f32_samples<R, 6>(wr, x, a, y, c, s);
         switch (a.batch - s) {
@@ -278,26 +303,28 @@ void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
         const index_t e1 = g.end[gi];
         const float* w[max_group];
         for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+        const float* next[max_group];
+        if (a.batch > 1) rows_ahead(g, a.w, a.ldw, gi, next);
         const float* x = a.x + e * a.batch;
         float* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
         switch (e1 - e) {
-        case 1: f32_group<1>(w, x, a, y); break;
-        case 2: f32_group<2>(w, x, a, y); break;
-        case 3: f32_group<3>(w, x, a, y); break;
-        case 4: f32_group<4>(w, x, a, y); break;
-        case 5: f32_group<5>(w, x, a, y); break;
-        case 6: f32_group<6>(w, x, a, y); break;
-        case 7: f32_group<7>(w, x, a, y); break;
+        case 1: f32_group<1>(w, x, a, y, next); break;
+        case 2: f32_group<2>(w, x, a, y, next); break;
+        case 3: f32_group<3>(w, x, a, y, next); break;
+        case 4: f32_group<4>(w, x, a, y, next); break;
+        case 5: f32_group<5>(w, x, a, y, next); break;
+        case 6: f32_group<6>(w, x, a, y, next); break;
+        case 7: f32_group<7>(w, x, a, y, next); break;
         case 8:
             // Batch 1, 8 adjacent rows (dense stretches of x): two 4-row passes. 4 streams per
             // pass kept up with the DRAM better than 8 on a Zen 5 guest (fc6/fc7 cold, 0 % zeros:
             // 0.91-0.93 -> 0.98-1.04 of our dense GEMV); scattered rows stay 8 at a time (4-row
             // passes there cost 5-10 % at 90 % zeros).
             if (a.batch == 1 && g.rows[e + 7] - g.rows[e] == 7) {
-                f32_group<4>(w, x, a, y);
-                f32_group<4>(w + 4, x + 4, a, y);
+                f32_group<4>(w, x, a, y, next);
+                f32_group<4>(w + 4, x + 4, a, y, next);
             } else {
-                f32_group<8>(w, x, a, y);
+                f32_group<8>(w, x, a, y, next);
             }
             break;
         default: break;
@@ -417,8 +444,9 @@ FINEGRAIN_ALWAYS_INLINE void rows_kernels<Arch>::pairs_row(const Wt* const* w, c
 
 template <class Arch>
 template <int P, class Wt>
-void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
-                                     std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
+void rows_kernels<Arch>::pairs_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x,
+                                     const int_rows_args<Wt>& a, std::int32_t* y, index_t sign_bit, index_t split,
+                                     index_t sign_bit2) noexcept
 {
     using I16 = simd::batch<std::int16_t, Arch>;
     using I32 = simd::batch<std::int32_t, Arch>;
@@ -432,7 +460,11 @@ void rows_kernels<Arch>::pairs_group(const Wt* const* w, const std::int32_t* x, 
         lo = simd::reinterpret<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word))) & code;
         hi = simd::reinterpret<I16>(simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L))) & code;
     };
+    const Wt* ahead[max_group];
+#pragma GCC unroll 8
+    for (int r = 0; r < max_group; ++r) ahead[r] = next[r];
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
+        if (a.batch > 1) prefetch_lines(ahead, c, 2 * L);
         I16 plo[P], phi[P];
 #pragma GCC unroll 4
         for (int p = 0; p < P; ++p)
@@ -485,10 +517,10 @@ void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
             const index_t split = a.signs ? (g.split[gi] - e) / 2 : max_group;  // pairs of the first fragment
             const bool row = a.batch == 1 && !a.signs;
             switch ((e1 - e) / 2) {
-            case 1: row ? pairs_row<1>(w, next, x, a, y) : pairs_group<1>(w, x, a, y, sb, split, sb2); break;
-            case 2: row ? pairs_row<2>(w, next, x, a, y) : pairs_group<2>(w, x, a, y, sb, split, sb2); break;
-            case 3: row ? pairs_row<3>(w, next, x, a, y) : pairs_group<3>(w, x, a, y, sb, split, sb2); break;
-            case 4: row ? pairs_row<4>(w, next, x, a, y) : pairs_group<4>(w, x, a, y, sb, split, sb2); break;
+            case 1: row ? pairs_row<1>(w, next, x, a, y) : pairs_group<1>(w, next, x, a, y, sb, split, sb2); break;
+            case 2: row ? pairs_row<2>(w, next, x, a, y) : pairs_group<2>(w, next, x, a, y, sb, split, sb2); break;
+            case 3: row ? pairs_row<3>(w, next, x, a, y) : pairs_group<3>(w, next, x, a, y, sb, split, sb2); break;
+            case 4: row ? pairs_row<4>(w, next, x, a, y) : pairs_group<4>(w, next, x, a, y, sb, split, sb2); break;
             default: break;
             }
             e = e1;
@@ -591,8 +623,9 @@ void rows_kernels<Arch>::pack_sign_nibbles(index_t steps, index_t cols, const st
 
 template <class Arch>
 template <int R, class Wt>
-void rows_kernels<Arch>::wide_group(const Wt* const* w, const std::int32_t* x, const int_rows_args<Wt>& a,
-                                    std::int32_t* y, index_t sign_bit, index_t split, index_t sign_bit2) noexcept
+void rows_kernels<Arch>::wide_group(const Wt* const* w, const Wt* const* next, const std::int32_t* x,
+                                    const int_rows_args<Wt>& a, std::int32_t* y, index_t sign_bit, index_t split,
+                                    index_t sign_bit2) noexcept
 {
     using I32 = simd::batch<std::int32_t, Arch>;
     constexpr index_t L = static_cast<index_t>(simd::lanes_of<std::int32_t, Arch>());
@@ -602,7 +635,11 @@ void rows_kernels<Arch>::wide_group(const Wt* const* w, const std::int32_t* x, c
         lo = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word));
         hi = simd::lane_mask<Arch>(static_cast<std::uint32_t>(word >> L));
     };
+    const Wt* ahead[max_group];
+#pragma GCC unroll 8
+    for (int r = 0; r < max_group; ++r) ahead[r] = next[r];
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * L) {
+        if (a.batch > 1) prefetch_lines(ahead, c, 2 * L);
         I32 mlo(0), mhi(0), mlo2(0), mhi2(0);
         if (a.signs) {
             masks(sign_bit + c, mlo, mhi);
@@ -657,19 +694,21 @@ void rows_kernels<Arch>::wide_any(const int_rows_args<Wt>& a) noexcept
             const index_t e1 = g.end[gi];
             const Wt* w[max_group];
             for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+            const Wt* next[max_group];
+            rows_ahead(g, a.w, a.ldw, gi, next);
             const std::int32_t* x = a.x + e * a.batch;
             std::int32_t* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
             const index_t sb = a.signs ? g.sign_offset[gi] : 0, sb2 = a.signs ? g.sign_offset2[gi] : 0;
             const index_t split = a.signs ? g.split[gi] - e : max_group;  // entries of the first fragment
             switch (e1 - e) {
-            case 1: wide_group<1>(w, x, a, y, sb, split, sb2); break;
-            case 2: wide_group<2>(w, x, a, y, sb, split, sb2); break;
-            case 3: wide_group<3>(w, x, a, y, sb, split, sb2); break;
-            case 4: wide_group<4>(w, x, a, y, sb, split, sb2); break;
-            case 5: wide_group<5>(w, x, a, y, sb, split, sb2); break;
-            case 6: wide_group<6>(w, x, a, y, sb, split, sb2); break;
-            case 7: wide_group<7>(w, x, a, y, sb, split, sb2); break;
-            case 8: wide_group<8>(w, x, a, y, sb, split, sb2); break;
+            case 1: wide_group<1>(w, next, x, a, y, sb, split, sb2); break;
+            case 2: wide_group<2>(w, next, x, a, y, sb, split, sb2); break;
+            case 3: wide_group<3>(w, next, x, a, y, sb, split, sb2); break;
+            case 4: wide_group<4>(w, next, x, a, y, sb, split, sb2); break;
+            case 5: wide_group<5>(w, next, x, a, y, sb, split, sb2); break;
+            case 6: wide_group<6>(w, next, x, a, y, sb, split, sb2); break;
+            case 7: wide_group<7>(w, next, x, a, y, sb, split, sb2); break;
+            case 8: wide_group<8>(w, next, x, a, y, sb, split, sb2); break;
             default: break;
             }
             e = e1;
