@@ -12,8 +12,8 @@
 //             variants (block_narrow, pack_b_narrow) run MR x one vector, for B of at most one
 //             vector of columns (FC layers at small batch), where the full tile is padding.
 //   Preconds: mc, nc, kc >= 1; packed buffers hold whole panels/slivers.
-//   Memory:   reads only whole packed panels/slivers; writes only the mc x nc block of C. A
-//             block of one sliver prefetches A gemm_stream_prefetch_floats ahead (A from DRAM).
+//   Memory:   reads only whole packed panels/slivers; writes only the mc x nc block of C. The
+//             first sliver of a block prefetches A gemm_stream_prefetch_floats ahead.
 //   Numerics: fp32 FMA, k ascending within a block; tolerance vs ref::gemm is c*k*eps*|A||B|.
 //
 // gemm_kernels<Arch>::gemv
@@ -55,10 +55,10 @@ struct gemm_tile<simd::neon64> {  // 32 q: 24 accumulators + 3 B + 1 A
     static constexpr index_t mr = 8, nv = 3;
 };
 
-/// Blocks of one B sliver read each packed A panel once, front to back: the tile prefetches A
-/// this many floats (16 KB) ahead, non-temporal. Zen 5 guest, FC batch 16 (weights from DRAM,
-/// 12 x 16 tile): fc7 6.5 -> 2.3 ms, fc6 23 -> 15 ms (oneDNN brgemm 3.6 / 21.5); 1, 2 and 4 KB
-/// ahead reached 4.9, 3.9 and 3.0 ms at fc7.
+/// The first B sliver of a block reads each packed A panel from L3 or DRAM, front to back: its
+/// tiles prefetch A this many floats (16 KB) ahead, non-temporal. Zen 5 guest: FC batch 16 (one
+/// sliver, 12 x 16 tile) fc7 6.5 -> 2.3 ms, fc6 23 -> 15 ms (oneDNN brgemm 3.6 / 21.5; 1, 2 and
+/// 4 KB ahead reached 4.9, 3.9 and 3.0 ms at fc7); vgg_c5_1 as a GEMM (7 slivers) 5.8 -> 4.7 ms.
 constexpr index_t gemm_stream_prefetch_floats = 4096;
 
 /// Output and epilogue of one GEMM cache block.
@@ -105,7 +105,7 @@ private:
     static void pack_b_of(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept;
     template <index_t NV>
     static void block_of(const gemm_block_args& p) noexcept;
-    template <index_t NV, bool StreamA>
+    template <index_t NV, bool PrefetchA>
     static void tile(index_t kc, const float* a, const float* b, float* c, index_t ldc, index_t m_valid,
                      index_t n_valid, const gemm_block_args& p, const float* bias) noexcept;
 };
@@ -165,7 +165,7 @@ void gemm_kernels<Arch>::pack_b_of(index_t kc, index_t nc, const float* FINEGRAI
 }
 
 template <class Arch>
-template <index_t NV, bool StreamA>
+template <index_t NV, bool PrefetchA>
 void gemm_kernels<Arch>::tile(index_t kc, const float* FINEGRAIN_RESTRICT a, const float* FINEGRAIN_RESTRICT b,
                               float* FINEGRAIN_RESTRICT c, index_t ldc, index_t m_valid, index_t n_valid,
                               const gemm_block_args& p, const float* bias) noexcept
@@ -181,7 +181,7 @@ void gemm_kernels<Arch>::tile(index_t kc, const float* FINEGRAIN_RESTRICT a, con
         for (index_t v = 0; v < NV; ++v) acc[r][v] = B(0.0f);
 
     for (index_t k = 0; k < kc; ++k) {
-        if constexpr (StreamA) __builtin_prefetch(a + gemm_stream_prefetch_floats, 0, 0);
+        if constexpr (PrefetchA) __builtin_prefetch(a + gemm_stream_prefetch_floats, 0, 0);
         B bv[NV];
 #pragma GCC unroll 4
         for (index_t v = 0; v < NV; ++v) bv[v] = B::load_unaligned(b + v * W);
@@ -230,9 +230,9 @@ void gemm_kernels<Arch>::block_of(const gemm_block_args& p) noexcept
 {
     FINEGRAIN_ASSERT(p.mc >= 1 && p.nc >= 1 && p.kc >= 1);
     constexpr index_t NR = NV * static_cast<index_t>(simd::lanes_of<float, Arch>());
-    // B sliver (kc x NR) stays in L1 while the A panels of the block stream from L2; a block of
-    // one sliver reads each A panel once (from DRAM, FC weights), prefetched ahead.
-    const bool stream_a = p.nc <= NR;
+    // B sliver (kc x NR) stays in L1 while the A panels of the block stream from L2. The first
+    // sliver reads the A block from L3 or DRAM (FC weights, large conv layers): it prefetches A
+    // ahead.
     for (index_t j = 0; j < p.nc; j += NR) {
         const float* bs = p.b + (j / NR) * p.kc * NR;
         const index_t n_valid = p.nc - j < NR ? p.nc - j : NR;
@@ -241,7 +241,7 @@ void gemm_kernels<Arch>::block_of(const gemm_block_args& p) noexcept
             const index_t m_valid = p.mc - i < mr ? p.mc - i : mr;
             float* cs = p.c + i * p.ldc + j;
             const float* bias = p.bias ? p.bias + i : nullptr;
-            if (stream_a)
+            if (j == 0)
                 tile<NV, true>(p.kc, as, bs, cs, p.ldc, m_valid, n_valid, p, bias);
             else
                 tile<NV, false>(p.kc, as, bs, cs, p.ldc, m_valid, n_valid, p, bias);

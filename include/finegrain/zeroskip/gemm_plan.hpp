@@ -76,9 +76,10 @@ public:
             return;
         }
         const index_t rows_out = sums_ ? frags_ : batch_;
+        // Per column tile: clear its accumulators, run the groups over it, write its outputs
+        // (the tile's accumulators are still in cache: batch 16, 512 columns = 32 KB).
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
-            for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + c0, 0, sizeof(float) * std::size_t(c1 - c0));
             f32_rows_args a;
             a.groups = lists_.view(sums_);
             a.x = lists_.values.data();
@@ -90,20 +91,22 @@ public:
             const index_t tile = batch_ == 1 ? c1 - c0 : column_tile(batch_);
             for (a.col_begin = c0; a.col_begin < c1; a.col_begin += tile) {
                 a.col_end = std::min(c1, a.col_begin + tile);
+                for (index_t r = 0; r < rows_out; ++r)
+                    std::memset(y_.data() + r * ldy_ + a.col_begin, 0, sizeof(float) * std::size_t(a.col_end - a.col_begin));
                 kernel_(a);
-            }
-            const index_t o1 = std::min(c1, n_);
-            if (sums_) {
-                for (index_t f = 0; f < frags_; ++f)
-                    std::memcpy(y + f * ldy + c0, y_.data() + f * ldy_ + c0, sizeof(float) * std::size_t(o1 - c0));
-                return;
-            }
-            for (index_t o = c0; o < o1; ++o) {
-                const float b = bias_.empty() ? 0.0f : bias_[o];
-                for (index_t s = 0; s < batch_; ++s) {
-                    float v = y_[s * ldy_ + o] + b;
-                    v = v < cb.lo ? cb.lo : v;
-                    y[o * ldy + s] = v > cb.hi ? cb.hi : v;
+                const index_t o0 = a.col_begin, o1 = std::min(a.col_end, n_);
+                if (sums_) {
+                    for (index_t f = 0; f < frags_; ++f)
+                        if (o1 > o0) std::memcpy(y + f * ldy + o0, y_.data() + f * ldy_ + o0, sizeof(float) * std::size_t(o1 - o0));
+                    continue;
+                }
+                for (index_t o = o0; o < o1; ++o) {
+                    const float b = bias_.empty() ? 0.0f : bias_[o];
+                    for (index_t s = 0; s < batch_; ++s) {
+                        float v = y_[s * ldy_ + o] + b;
+                        v = v < cb.lo ? cb.lo : v;
+                        y[o * ldy + s] = v > cb.hi ? cb.hi : v;
+                    }
                 }
             }
         });
