@@ -189,6 +189,7 @@ public:
             a.hi = cb.hi;
             a.clamp = act_ != activation::none;
             a.prefetch_blocks = prefetch_blocks_;
+            a.stream_values = values_.bytes() >= std::size_t(spmm_stream_values_bytes);
             if (seg_chunks_ > 0) {
                 a.seg = seg_.data();
                 a.seg_chunks = seg_chunks_;
