@@ -17,9 +17,9 @@
 //             passes read the tile's X rows from L1). Leftover vectors take tiles of NV/2
 //             vectors while NV > 5, then one vector fewer per step down to 1; a last partial
 //             vector is computed at n_end - lanes (overlapping, rewriting the same values) when
-//             the range holds >= lanes pixels, else lane by lane. Tiles
-//             of < 6 accumulators on rows of >= spmm_split_min_blocks 1-column blocks rotate
-//             over 2 or 4 accumulator sets (FMA latency). Blocks of r = lanes or 2 lanes rows
+//             the range holds >= lanes pixels, else lane by lane. Tiles of < 6 accumulators on
+//             rows of >= spmm_split_min_blocks 1-column blocks rotate over 2 or 4 accumulator
+//             sets (FMA latency). Blocks of r = lanes or 2 lanes rows
 //             on rows of >= spmm_channel_tail_min_blocks blocks compute the pixels past the last
 //             full vector in channel tiles instead: the vector over the block's r rows (r/lanes
 //             weight vectors per block column, loaded from the values) times each pixel's X
@@ -39,7 +39,9 @@
 //             block (the next block's or bsr_matrix::value_padding); nothing else over-reads. With
 //             prefetch_blocks = d > 0 (c = 1): reads col up to d entries past the row's last block
 //             (the caller pads col) and prefetches the X rows of the block d ahead (prefetches
-//             never fault). With seg (1x1 blocks, spmm_segments): Y holds partial sums between
+//             never fault). With stream_values: prefetches values and col up to
+//             spmm_values_prefetch_floats (and as many blocks) ahead, never reads them. With seg
+//             (1x1 blocks, spmm_segments): Y holds partial sums between
 //             input-row chunks (so Y must not overlap X); the final values are the same bits.
 //   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block (split narrow
 //             tiles and channel tiles: block b into set (b - first) mod S, sets summed pairwise
