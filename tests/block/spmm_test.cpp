@@ -206,6 +206,25 @@ TEST_CASE("block spmv plan: interleaved block-row streams on every arch")
     });
 }
 
+TEST_CASE("block spmm: every leftover tile width below the register tile")
+{
+    // Pixels past the last full tile take tiles of NV/2 vectors while NV > 5, then one vector
+    // fewer per step: n = tile + v vectors (+ 1 pixel) reaches each of those widths.
+    fgtest::for_each_runnable_arch([](auto arch) {
+        using A = decltype(arch);
+        const index_t w = block::bsr_kernels<A>::lanes;
+        std::uint32_t seed = 9000;
+        for (const block::block_shape bs : {block::block_shape{1, 1}, block::block_shape{2, 1}, block::block_shape{4, 1},
+                                            block::block_shape{8, 1}, block::block_shape{16, 1}, block::block_shape{4, 2}}) {
+            const index_t nv = block::spmm_vectors<A>(block::spmm_rows<A>(bs.r)), tile = nv * w;
+            for (index_t v = 1; v < nv; ++v) {
+                check_spmm({2 * bs.r + 1, tile + v * w, 23, bs, 0.5, activation::relu, true}, seed++);
+                check_spmm({bs.r, tile + v * w + 1, 9, bs, 0.3, activation::none, false}, seed++);
+            }
+        }
+    });
+}
+
 TEST_CASE("block spmv plan: 1-column blocks take the widest arch whose lanes divide r")
 {
     // On avx512 (16 lanes), 8x1 blocks run the avx2 SpMV and 4x1 the sse4_2 one: their vector

@@ -304,8 +304,8 @@ void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
         const index_t e1 = g.end[gi];
         const float* w[max_group];
         for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
-        const float* next[max_group];
-        if (a.batch > 1) rows_ahead(g, a.w, a.ldw, gi, next);
+        const float* next[max_group];  // prefetched at batch > 1 only
+        rows_ahead(g, a.w, a.ldw, gi, next);
         const float* x = a.x + e * a.batch;
         float* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
         switch (e1 - e) {
