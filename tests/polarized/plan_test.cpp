@@ -106,7 +106,7 @@ TEST_CASE("polarized fp32 gemm and conv plans match the reference on every arch"
 
 TEST_CASE("polarized integer gemm (batch 1..64) and conv plans are exact on every arch")
 {
-    fgtest::for_each_runnable_arch([](auto) {
+    fgtest::for_each_runnable_int_path([](auto) {
         std::uint32_t seed = 11;
         for (index_t b : {1, 2, 9, 64})
             for (index_t m : {1, 2, 4, 5, 8, 16, 128}) {
@@ -172,7 +172,7 @@ TEST_CASE("polarized integer gemm: groups spanning two fragments, every sign mix
     // Groups of 8 rows cover two fragments at m <= 4 (one sign mask per part): all-positive,
     // all-negative, alternating and random fragment signs; m = 1..5 and m not dividing K;
     // batch 1 (signs applied to sums) and > 1 (signs applied to weights); dense and sparse inputs.
-    fgtest::for_each_runnable_arch([](auto) {
+    fgtest::for_each_runnable_int_path([](auto) {
         std::uint32_t seed = 41;
         const index_t n = 72, k = 23;  // 72 outputs: two column chunks of 64, the second partial
         for (index_t m : {1, 2, 3, 4, 5})
@@ -284,7 +284,7 @@ TEST_CASE("polarized integer gemm overflow edges: folded (B = 7) and magnitude +
         return polarized_matrix<std::uint8_t>(n, conv_geometry::fully_connected(k), m, unroll_order::channel_major, bits,
                                               mags.data(), neg.data(), scale_mode::per_layer, &one);
     };
-    fgtest::for_each_runnable_arch([&](auto) {
+    fgtest::for_each_runnable_int_path([&](auto) {
         for (int bits : {7, 8})
             for (index_t m : {1, 4, 32, 128})
                 for (index_t b : {1, 3}) {

@@ -87,4 +87,36 @@ void for_each_runnable_arch(F&& f)
     });
 }
 
+/// Lets plans use AVX-512 VNNI or not while alive (simd::allow_vnni); restores the default after.
+struct vnni_scope {
+    explicit vnni_scope(bool on) { finegrain::simd::allow_vnni(on); }
+    ~vnni_scope() { finegrain::simd::detail::vnni_override().store(-1); }
+    vnni_scope(const vnni_scope&) = delete;
+    vnni_scope& operator=(const vnni_scope&) = delete;
+};
+
+/// for_each_runnable_arch for the integer kernels: on avx512, when the CPU has VNNI, f runs
+/// twice, in SUBCASEs "vnni" (the quad kernels) and "no_vnni" (the int16 pair kernels).
+template <class F>
+void for_each_runnable_int_path(F&& f)
+{
+    for_each_runnable_arch([&](auto arch) {
+        using A = decltype(arch);
+        if (A::id == finegrain::simd::arch_id::avx512 && finegrain::simd::cpu_features::get().avx512vnni) {
+            SUBCASE("vnni")
+            {
+                vnni_scope v(true);
+                f(arch);
+            }
+            SUBCASE("no_vnni")
+            {
+                vnni_scope v(false);
+                f(arch);
+            }
+        } else {
+            f(arch);
+        }
+    });
+}
+
 } // namespace fgtest

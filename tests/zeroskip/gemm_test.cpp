@@ -172,7 +172,8 @@ TEST_CASE("zeroskip fp32 gemm plan matches the reference on every arch")
 
 TEST_CASE("zeroskip integer gemm plan is exact on every arch")
 {
-    fgtest::for_each_runnable_arch([](auto) {
+    fgtest::for_each_runnable_int_path([](auto arch) {
+        using A = decltype(arch);
         std::uint32_t seed = 7;
         SUBCASE("uint8 inputs") { int_battery<std::uint8_t>(seed); }
         SUBCASE("uint16 inputs") { int_battery<std::uint16_t>(seed); }
@@ -195,7 +196,12 @@ TEST_CASE("zeroskip integer gemm plan is exact on every arch")
                               matrix_view<std::int64_t>(want.data(), 9, 1));
                 zeroskip::int_gemm_plan<std::uint8_t> plan(matrix_view<const std::int8_t>(w8.data(), 9, k), 1);
                 plan.run(x.data(), got.data());
-                CHECK(plan.rows_run() == nonzeros + nonzeros % 2);  // pairs: one x = 0 entry pads an odd list
+                // uint8 x int8 runs VNNI quads on avx512 where allowed, else int16 pairs.
+                const bool quads = A::id == finegrain::simd::arch_id::avx512 && finegrain::simd::vnni_runnable();
+                INFO(plan.kernel_name());
+                CHECK((std::string(plan.kernel_name()).find("_vnni") != std::string::npos) == quads);
+                const index_t width = quads ? 4 : 2;  // x = 0 entries pad the list to whole pairs / quads
+                CHECK(plan.rows_run() == (nonzeros + width - 1) / width * width);
                 for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
             }
         }
@@ -204,7 +210,7 @@ TEST_CASE("zeroskip integer gemm plan is exact on every arch")
 
 TEST_CASE("zeroskip integer overflow edges: K = 4096 of max inputs x max magnitudes fits int32")
 {
-    fgtest::for_each_runnable_arch([](auto) {
+    fgtest::for_each_runnable_int_path([](auto) {
         const index_t n = 70, k = 4096, m = 8;
         std::vector<std::uint8_t> mags(std::size_t(n * k), 255), neg(std::size_t(n * (k / m)));
         for (std::size_t i = 0; i < neg.size(); ++i) neg[i] = (i % 3 == 0 || i / 512 == 2) ? 1 : 0;  // output 2: all negative

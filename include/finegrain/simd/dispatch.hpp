@@ -143,5 +143,29 @@ bool with_arch(arch_id id, F&& f)
     return done;
 }
 
+/// AVX-512 VNNI (vpdpbusd: four uint8 x int8 products per int32 lane, exact) is an extension
+/// the avx512 kernels use where the CPU has it: the integer row kernels (zeroskip::rows_kernels)
+/// take it for uint8 inputs x int8 weights. allow_vnni(false) (or FINEGRAIN_NO_VNNI=1 in the
+/// environment) makes later plans run the avx512 path without it, so tests and benchmarks reach
+/// both; allow_vnni(true) restores the default.
+namespace detail {
+inline std::atomic<int>& vnni_override() noexcept
+{
+    static std::atomic<int> allowed{-1};
+    return allowed;
+}
+} // namespace detail
+inline void allow_vnni(bool on) noexcept { detail::vnni_override().store(on ? 1 : 0); }
+
+/// May a plan that runs the avx512 arch use VNNI now?
+inline bool vnni_runnable()
+{
+    if (!cpu_features::get().avx512vnni || !runnable(arch_id::avx512)) return false;
+    const int o = detail::vnni_override().load();
+    if (o >= 0) return o == 1;
+    const char* env = std::getenv("FINEGRAIN_NO_VNNI");
+    return env == nullptr || *env == '\0' || std::strcmp(env, "0") == 0;
+}
+
 } // namespace simd
 } // namespace finegrain

@@ -80,6 +80,16 @@ constexpr index_t nibble_column_of_position(index_t p) noexcept
     return (p % 16) / 4 * L + (p / 16) * 4 + p % 4;
 }
 
+/// Which column of its 64-column block stored byte p feeds in the VNNI quad kernel: x86 unpacks
+/// work inside 128-bit lanes, so byte p = 16j + 4a + i lands in int32 vector a, lane 4j + i.
+/// Identity where no quad kernel runs (every arch but avx512).
+template <class Arch>
+constexpr index_t quad_column_of_position(index_t p) noexcept
+{
+    if (Arch::id != arch_id::avx512) return p;
+    return (p % 16) / 4 * 16 + (p / 16) * 4 + p % 4;
+}
+
 template <class Arch>
 FINEGRAIN_ALWAYS_INLINE batch<std::int32_t, Arch> apply_sign_mask(const batch<std::int32_t, Arch>& v,
                                                                    const batch<std::int32_t, Arch>& mask) noexcept

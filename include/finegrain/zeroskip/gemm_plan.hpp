@@ -69,7 +69,7 @@ public:
         if (batch_ == 1 && skip_ && frag_ == 0 && ldx == 1)
             lists_.group_listed(nonzero_(x, k_, lists_.rows.data(), lists_.values.data()));
         else
-            lists_.gather(x, ldx, k_, batch_, skip_, frag_, sums_ ? ldy_ : 0, 0, false);
+            lists_.gather(x, ldx, k_, batch_, skip_, frag_, sums_ ? ldy_ : 0, 0, 1);
         const clamp_bounds cb = bounds_of(act_);
         if (split_parts_ > 0) {
             run_split_rows(y, ldy, cb);

@@ -14,8 +14,10 @@
 // sum; rows_kernels::sign_correction, nibble lookups of per-call tables), batch > 1 decodes
 // each group's weights per chunk. Other B >= 8 cases: magnitudes, and each fragment's sign is
 // applied to each group's int32 sum (a group spans at most two fragments, each part with its own
-// sign). uint8 inputs with 8-bit weights take int16 products (madd); uint16 inputs or 16-bit
-// magnitudes take int32 products. Results are bit-exact: the plan rejects shapes whose worst
+// sign). uint8 inputs with 8-bit weights take int16 products (madd), or, for int8 weights
+// (dense and folded) on a CPU with AVX-512 VNNI, quads of uint8 x int8 products (vpdpbusd;
+// kernel name "..._vnni"; simd::allow_vnni); uint16 inputs or 16-bit magnitudes take int32
+// products. Results are bit-exact: the plan rejects shapes whose worst
 // case K * max(x) * max|w| exceeds int32 (offset codes: sum v x and 255 * sum_f n X_f are each
 // <= K * 255 * 255 within the same bound, and y moves monotonically between them).
 // The same engine, run with every row and without signs, gives the per-fragment partial sums
@@ -128,11 +130,11 @@ public:
         bool listed = false;  // uint8, batch 1, no fragments (dense, folded or offset-coded weights): SIMD listing
         if constexpr (std::is_same<X, std::uint8_t>::value)
             if (nb == 1 && skip_ && frag == 0 && ldx == 1) {
-                lists_.group_listed(nonzero_(x, k_, lists_.rows.data(), lists_.values.data()), pairs_);
+                lists_.group_listed(nonzero_(x, k_, lists_.rows.data(), lists_.values.data()), width_);
                 listed = true;
             }
-        if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag, sums ? ldy_ : 0, ld_, pairs_, !sums && !corrected && !signs_.empty());
-        if (pairs_) lists_.pack_pairs(nb);
+        if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag, sums ? ldy_ : 0, ld_, width_, !sums && !corrected && !signs_.empty());
+        if (width_ > 1) lists_.pack(width_, nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
@@ -187,6 +189,7 @@ private:
         kind_ = kd;
         pairs_ = sizeof(X) == 1 && kd != kind::u16;
         (void)bits;
+        width_ = pairs_ ? 2 : 1;
         split_.plan(n, static_cast<index_t>(concurrency_of(pool_)));
         ld_ = split_.padded;
         // Rows one cache line longer than the columns: 4/8/16 KB strides alias in the caches and DRAM banks.
@@ -205,11 +208,16 @@ private:
             using K = rows_kernels<A>;
             lanes = static_cast<index_t>(simd::lanes_of<std::int32_t, A>());
             pack_pairs_ = &K::pack_pairs;
+            if (A::id == simd::arch_id::avx512 && pairs_ && kd == kind::s8 && simd::vnni_runnable()) {
+                width_ = 4;
+                pack_pairs_ = &K::pack_quads;
+                s8_ = &K::quads;
+            }
             pack_sign_nibbles_ = &K::pack_sign_nibbles;
             sign_correction_ = &K::sign_correction;
             nonzero_ = &K::nonzero;
             if (pairs_) {
-                s8_ = &K::pairs;
+                if (width_ == 2) s8_ = &K::pairs;
                 u8_ = &K::pairs;
             } else {
                 s8_ = &K::wide;
@@ -218,7 +226,7 @@ private:
             u16_ = &K::wide;
         });
         name_ = std::string(sizeof(X) == 1 ? "u8" : "u16") + "_" + op + "_" + std::to_string(max_group) + "x" +
-                std::to_string(2 * lanes) + "__" + simd::to_string(arch_);
+                std::to_string(width_ * lanes) + "__" + simd::to_string(arch_) + (width_ == 4 ? "_vnni" : "");
     }
 
     void finish_layout()
@@ -316,13 +324,14 @@ private:
     index_t steps_ = 0, steps_per_widen_ = 1;  // offset codes: sign_correction's steps
     executor* pool_ = nullptr;
     bool skip_ = true, pairs_ = false, offset_coded_ = false;
+    index_t width_ = 1;  // inputs per packed entry: 1 (wide), 2 (pairs), 4 (VNNI quads)
     int_mode mode_ = int_mode::gemm;
     kind kind_ = kind::s8;
     simd::arch_id arch_ = simd::arch_id::scalar;
     void (*s8_)(const int_rows_args<std::int8_t>&) noexcept = nullptr;
     void (*u8_)(const int_rows_args<std::uint8_t>&) noexcept = nullptr;
     void (*u16_)(const int_rows_args<std::uint16_t>&) noexcept = nullptr;
-    void (*pack_pairs_)(index_t, index_t, const std::uint8_t*, std::uint8_t*, index_t) noexcept = nullptr;
+    void (*pack_pairs_)(index_t, index_t, const std::uint8_t*, std::uint8_t*, index_t) noexcept = nullptr;  // or pack_quads
     void (*pack_sign_nibbles_)(index_t, index_t, const std::uint8_t*, std::uint8_t*) noexcept = nullptr;
     void (*sign_correction_)(const sign_correction_args&) noexcept = nullptr;
     index_t (*nonzero_)(const std::uint8_t*, index_t, std::int32_t*, std::int32_t*) noexcept = nullptr;  // uint8 inputs

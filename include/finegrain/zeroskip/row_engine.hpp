@@ -78,9 +78,9 @@ struct row_lists {
 
     void reserve(index_t inputs, index_t fragments, index_t batch)
     {
-        // One pad entry per group at most (pairs), groups <= inputs/max_group + fragments.
+        // At most 3 pad entries per group (quads), groups <= inputs/max_group + fragments.
         const index_t groups_max = inputs / max_group + fragments + 1;
-        const index_t entries_max = inputs + groups_max;
+        const index_t entries_max = inputs + 3 * groups_max;
         rows = aligned_buffer<std::int32_t>(entries_max);
         values = aligned_buffer<V>(finegrain::detail::checked_mul(entries_max, batch, "row lists"));
         end = aligned_buffer<index_t>(groups_max);
@@ -129,11 +129,11 @@ struct row_lists {
     /// fragment boundaries and records each group's fragment f as out_offset = f*out_stride and
     /// sign_offset = f*sign_stride; `span_two` lets a group continue into the next fragment
     /// (entries [split, end) of the group, sign_offset2 = its f*sign_stride; a one-fragment group
-    /// has split = end and sign_offset2 = sign_offset); `even` pads each fragment's part of a
-    /// group to an even entry count (x = 0).
+    /// has split = end and sign_offset2 = sign_offset); each fragment's part of a group is padded
+    /// to a multiple of `multiple` entries (1, 2 for pairs, 4 for quads; pad entries: x = 0).
     template <class X>
     void gather(const X* x, index_t ldx, index_t inputs, index_t batch, bool skip_zeros, index_t fragment,
-                index_t out_stride, index_t sign_stride, bool even, bool span_two = false)
+                index_t out_stride, index_t sign_stride, index_t multiple, bool span_two = false)
     {
         entries = 0;
         groups = 0;
@@ -147,7 +147,7 @@ struct row_lists {
             two = false;
         };
         auto pad = [&](index_t part_begin) {
-            if (even && (entries - part_begin) % 2) {
+            while ((entries - part_begin) % multiple) {
                 rows[entries] = rows[entries - 1];
                 for (index_t s = 0; s < batch; ++s) values[entries * batch + s] = V(0);
                 ++entries;
@@ -201,11 +201,12 @@ struct row_lists {
         close(0);
     }
 
-    /// Groups for `count` entries already listed in rows/values (no fragments): max_group each;
-    /// `even` pads the list to an even count (x = 0), so every group holds whole pairs.
-    void group_listed(index_t count, bool even = false)
+    /// Groups for `count` entries already listed in rows/values (no fragments, batch 1):
+    /// max_group each; the list is padded to a multiple of `multiple` entries (x = 0), so every
+    /// group holds whole pairs (2) or quads (4).
+    void group_listed(index_t count, index_t multiple = 1)
     {
-        if (even && count % 2) {
+        while (count % multiple) {
             rows[count] = rows[count - 1];
             values[count] = V(0);
             ++count;
@@ -219,15 +220,18 @@ struct row_lists {
         }
     }
 
-    /// Pairs mode: values[p*batch + s] = x(2p) | x(2p+1) << 16, in place (entries is even per group).
-    void pack_pairs(index_t batch)
+    /// Pairs (width 2): values[p*batch + s] = x(2p) | x(2p+1) << 16; quads (width 4, uint8
+    /// values): x(4p) | x(4p+1) << 8 | x(4p+2) << 16 | x(4p+3) << 24. In place; every group holds
+    /// whole pairs or quads.
+    void pack(index_t width, index_t batch)
     {
-        static_assert(std::is_same<V, std::int32_t>::value, "pairs are int32");
-        for (index_t p = 0; p < entries / 2; ++p)
+        static_assert(std::is_same<V, std::int32_t>::value, "packed inputs are int32");
+        const unsigned shift = width == 4 ? 8u : 16u;
+        for (index_t p = 0; p < entries / width; ++p)
             for (index_t s = 0; s < batch; ++s) {
-                const std::uint32_t lo = static_cast<std::uint32_t>(values[2 * p * batch + s]);
-                const std::uint32_t hi = static_cast<std::uint32_t>(values[(2 * p + 1) * batch + s]);
-                values[p * batch + s] = static_cast<std::int32_t>(lo | (hi << 16));
+                std::uint32_t v = 0;
+                for (index_t i = width; i-- > 0;) v = (v << shift) | static_cast<std::uint32_t>(values[(width * p + i) * batch + s]);
+                values[p * batch + s] = static_cast<std::int32_t>(v);
             }
     }
 };

@@ -44,6 +44,19 @@
 //   Numerics: exact while every partial result fits int32 (two's complement wraps, so the
 //             final value is exact whenever it fits int32; plans check the worst case).
 //
+// rows_kernels<Arch>::quads (uint8 inputs x int8 weights on AVX-512 VNNI: vpdpbusd)
+//   Computes: as pairs without signs, entries taken in quads: x[q*batch + s] = the four uint8
+//             inputs of entries 4q..4q+3 of sample s, one per byte (groups hold whole quads; the
+//             plan pads with x = 0). Per 64 columns the quad's four rows are interleaved bytewise
+//             in registers (8 unpacks) into four vectors of 16 (w0, w1, w2, w3) int32 lanes; one
+//             vpdpbusd per vector and sample adds the four products to y. Groups of 16 entries
+//             where two full groups follow each other (one y round trip per 16 rows).
+//   Streams:  as pairs (batch 1: one line of every row prefetch_groups ahead per 64 columns).
+//   Layout:   every 64-column block of a weight row is stored permuted by
+//             simd::quad_column_of_position<Arch> (pack_quads does it).
+//   Numerics: exact int32 (vpdpbusd wraps, it does not saturate). Other archs (never chosen by
+//             the plans, which run pairs there): the scalar loop on the natural layout.
+//
 // rows_kernels<Arch>::sign_correction (batch 1, offset-coded weights: w = v - 255 n)
 //   Computes: y[c] = -code_offset * sum_j n(j, c) X_j for c in [col_begin, col_end), where the
 //             "pieces" j (<= 32 consecutive inputs of one fragment, so X_j <= 8160) carry the
@@ -144,12 +157,15 @@ struct rows_kernels {
     static index_t nonzero(const std::uint8_t* x, index_t n, std::int32_t* rows, std::int32_t* values) noexcept;
     static void pairs(const int_rows_args<std::uint8_t>& a) noexcept;
     static void pairs(const int_rows_args<std::int8_t>& a) noexcept;
+    static void quads(const int_rows_args<std::int8_t>& a) noexcept;
     static void wide(const int_rows_args<std::uint8_t>& a) noexcept;
     static void wide(const int_rows_args<std::int8_t>& a) noexcept;
     static void wide(const int_rows_args<std::uint16_t>& a) noexcept;
     /// Copies `rows` input-major rows of `cols` (a multiple of col_step) 8-bit weights, permuting
     /// each chunk for pairs(); src and dst rows are ld apart.
     static void pack_pairs(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept;
+    /// The same for quads(): each 64-column block permuted by simd::quad_column_of_position<Arch>.
+    static void pack_quads(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept;
     static void sign_correction(const sign_correction_args& a) noexcept;
     /// src: steps rows of `cols` (a multiple of col_step) nibble bytes; dst: sign_correction's layout.
     static void pack_sign_nibbles(index_t steps, index_t cols, const std::uint8_t* src, std::uint8_t* dst) noexcept;
@@ -186,7 +202,7 @@ private:
     template <class Wt>
     static void wide_any(const int_rows_args<Wt>& a) noexcept;
     template <class Wt>
-    static void scalar_int(const int_rows_args<Wt>& a, bool paired) noexcept;
+    static void scalar_int(const int_rows_args<Wt>& a, index_t width) noexcept;
 };
 
 // ---- fp32 ---------------------------------------------------------------------------------------
@@ -382,8 +398,10 @@ index_t rows_kernels<Arch>::nonzero(const std::uint8_t* x, index_t n, std::int32
 
 template <class Arch>
 template <class Wt>
-void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noexcept
+void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, index_t width) noexcept
 {
+    const bool paired = width == 2;  // pairs: offset codes for negative outputs; wide: signed sums
+    const unsigned bits = width == 4 ? 8u : 16u;
     const row_groups& g = a.groups;
     index_t e = g.first;
     for (index_t gi = 0; gi < g.count; ++gi) {
@@ -398,9 +416,8 @@ void rows_kernels<Arch>::scalar_int(const int_rows_args<Wt>& a, bool paired) noe
                         const index_t bit = (i < g.split[gi] ? g.sign_offset[gi] : g.sign_offset2[gi]) + c;
                         negative = ((a.signs[bit >> 6] >> (bit & 63)) & 1u) != 0;
                     }
-                    const std::int32_t xv = paired ? a.x[(i / 2) * a.batch + s] : a.x[i * a.batch + s];
-                    const std::uint32_t xi = paired ? ((i & 1) ? std::uint32_t(xv) >> 16 : std::uint32_t(xv) & 0xffffu)
-                                                    : std::uint32_t(xv);
+                    const std::uint32_t xv = static_cast<std::uint32_t>(a.x[(i / width) * a.batch + s]);
+                    const std::uint32_t xi = width == 1 ? xv : (xv >> (bits * unsigned(i % width))) & ((1u << bits) - 1u);
                     const std::int32_t wv = static_cast<std::int32_t>(a.w[static_cast<index_t>(g.rows[i]) * a.ldw + c]);
                     const std::uint32_t product = xi * static_cast<std::uint32_t>(paired && negative ? wv - 255 : wv);
                     sum += negative && !paired ? 0u - product : product;
@@ -502,7 +519,7 @@ template <class Wt>
 void rows_kernels<Arch>::pairs_any(const int_rows_args<Wt>& a) noexcept
 {
     if constexpr (Arch::id == simd::arch_id::scalar) {
-        scalar_int(a, true);
+        scalar_int(a, 2);
     } else {
         const row_groups& g = a.groups;
         index_t e = g.first;
@@ -548,6 +565,106 @@ void rows_kernels<Arch>::pack_pairs(index_t rows, index_t cols, const std::uint8
     for (index_t r = 0; r < rows; ++r)
         for (index_t c = 0; c < cols; c += C)
             for (index_t p = 0; p < C; ++p) dst[r * ld + c + p] = src[r * ld + c + simd::dot2_output_of_position<Arch>(p)];
+}
+
+// ---- integer quads (AVX-512 VNNI) ---------------------------------------------------------------------
+
+#if FINEGRAIN_X86_64
+namespace vnni {
+
+/// Q quads of rows (row pointers w[0..4Q)) x columns [c0, c1) in 64-column steps, every sample;
+/// prefetches the rows next[0..max(4Q, max_group)). Only instantiated in avx512 code; the target
+/// attribute adds VNNI to the TU's AVX-512 flags.
+template <int Q>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void quads_group(const std::int8_t* const* w, const std::int8_t* const* next,
+                                                                        const std::int32_t* x, index_t batch, std::int32_t* y,
+                                                                        index_t ldy, index_t c0, index_t c1) noexcept
+{
+    const std::int8_t* wr[4 * Q];  // local copies: the y stores cannot alias them
+    constexpr int A = 4 * Q > max_group ? 4 * Q : max_group;
+    const std::int8_t* ahead[A];
+#pragma GCC unroll 16
+    for (int r = 0; r < 4 * Q; ++r) wr[r] = w[r];
+#pragma GCC unroll 16
+    for (int r = 0; r < A; ++r) ahead[r] = next[r];
+    for (index_t c = c0; c < c1; c += 64) {
+        if (batch > 1) {
+#pragma GCC unroll 16
+            for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 1);
+        } else {
+#pragma GCC unroll 16
+            for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 2);
+        }
+        __m512i wq[Q][4];
+#pragma GCC unroll 4
+        for (int q = 0; q < Q; ++q) {
+            const __m512i r0 = _mm512_loadu_si512(wr[4 * q] + c), r1 = _mm512_loadu_si512(wr[4 * q + 1] + c);
+            const __m512i r2 = _mm512_loadu_si512(wr[4 * q + 2] + c), r3 = _mm512_loadu_si512(wr[4 * q + 3] + c);
+            const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
+            const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
+            wq[q][0] = _mm512_unpacklo_epi16(t0, t2);
+            wq[q][1] = _mm512_unpackhi_epi16(t0, t2);
+            wq[q][2] = _mm512_unpacklo_epi16(t1, t3);
+            wq[q][3] = _mm512_unpackhi_epi16(t1, t3);
+        }
+        for (index_t s = 0; s < batch; ++s) {
+            std::int32_t* ys = y + s * ldy + c;
+            __m512i acc[4];
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; ++v) acc[v] = _mm512_loadu_si512(ys + 16 * v);
+#pragma GCC unroll 4
+            for (int q = 0; q < Q; ++q) {
+                const __m512i xq = _mm512_set1_epi32(x[q * batch + s]);
+#pragma GCC unroll 4
+                for (int v = 0; v < 4; ++v) acc[v] = _mm512_dpbusd_epi32(acc[v], xq, wq[q][v]);
+            }
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; ++v) _mm512_storeu_si512(ys + 16 * v, acc[v]);
+        }
+    }
+}
+
+} // namespace vnni
+#endif
+
+template <class Arch>
+void rows_kernels<Arch>::quads(const int_rows_args<std::int8_t>& a) noexcept
+{
+#if FINEGRAIN_X86_64
+    if constexpr (Arch::id == simd::arch_id::avx512) {
+        const row_groups& g = a.groups;
+        index_t e = g.first;
+        for (index_t gi = 0; gi < g.count; ++gi) {
+            // Two full groups in a row run as one of 16 entries (4 quads).
+            const bool two = g.end[gi] - e == max_group && gi + 1 < g.count && g.end[gi + 1] - g.end[gi] == max_group;
+            const index_t e1 = g.end[two ? gi + 1 : gi];
+            const std::int8_t* w[2 * max_group];
+            for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+            const std::int8_t* next[2 * max_group];  // two groups: the rows of the next two
+            rows_ahead(g, a.w, a.ldw, gi, next);
+            if (two) rows_ahead(g, a.w, a.ldw, gi + 1, next + max_group);
+            const std::int32_t* x = a.x + (e / 4) * a.batch;
+            switch ((e1 - e) / 4) {
+            case 1: vnni::quads_group<1>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 2: vnni::quads_group<2>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 4: vnni::quads_group<4>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            default: break;
+            }
+            gi += two ? 1 : 0;
+            e = e1;
+        }
+        return;
+    }
+#endif
+    scalar_int(a, 4);
+}
+
+template <class Arch>
+void rows_kernels<Arch>::pack_quads(index_t rows, index_t cols, const std::uint8_t* src, std::uint8_t* dst, index_t ld) noexcept
+{
+    for (index_t r = 0; r < rows; ++r)
+        for (index_t c = 0; c < cols; c += 64)
+            for (index_t p = 0; p < 64; ++p) dst[r * ld + c + p] = src[r * ld + c + simd::quad_column_of_position<Arch>(p)];
 }
 
 // ---- sign correction of offset codes (batch 1) ------------------------------------------------------
@@ -687,7 +804,7 @@ template <class Wt>
 void rows_kernels<Arch>::wide_any(const int_rows_args<Wt>& a) noexcept
 {
     if constexpr (Arch::id == simd::arch_id::scalar) {
-        scalar_int(a, false);
+        scalar_int(a, 1);
     } else {
         const row_groups& g = a.groups;
         index_t e = g.first;
