@@ -49,8 +49,8 @@
 //             inputs of entries 4q..4q+3 of sample s, one per byte (groups hold whole quads; the
 //             plan pads with x = 0). Per 64 columns the quad's four rows are interleaved bytewise
 //             in registers (8 unpacks) into four vectors of 16 (w0, w1, w2, w3) int32 lanes; one
-//             vpdpbusd per vector and sample adds the four products to y. Groups of 16 entries
-//             where two full groups follow each other (one y round trip per 16 rows).
+//             vpdpbusd per vector and sample adds the four products to y. Full groups that
+//             follow each other run vnni::merged_groups at a time (one y round trip per 16 rows).
 //   Streams:  as pairs (batch 1: one line of every row prefetch_groups ahead per 64 columns).
 //   Layout:   every 64-column block of a weight row is stored permuted by
 //             simd::quad_column_of_position<Arch> (pack_quads does it).
@@ -572,47 +572,75 @@ void rows_kernels<Arch>::pack_pairs(index_t rows, index_t cols, const std::uint8
 #if FINEGRAIN_X86_64
 namespace vnni {
 
+/// Full groups that follow each other run as one pass of this many (16 rows). Zen 5, fc7 int8
+/// weights, 1 thread, against one group per pass: batch 16 0.59 -> 0.74 of oneDNN's VNNI
+/// inner product, batch 1 from DRAM 0.68-0.72 -> 0.76-0.81; 4 groups at batch 1 lost 5-15 %
+/// from DRAM, 3 at batch > 1 were no faster (weights are held in registers: 4 vectors a quad).
+constexpr index_t merged_groups = 2;
+
+/// The 64 columns at c of rows r[0..3], interleaved bytewise: q[v] lane 4j + i holds the four
+/// rows' weights of column 16v + 4j + i of the block (stored permuted by quad_column_of_position).
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void load_quad(const std::int8_t* const* r, index_t c,
+                                                                             __m512i* q) noexcept
+{
+    const __m512i r0 = _mm512_loadu_si512(r[0] + c), r1 = _mm512_loadu_si512(r[1] + c);
+    const __m512i r2 = _mm512_loadu_si512(r[2] + c), r3 = _mm512_loadu_si512(r[3] + c);
+    const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
+    const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
+    q[0] = _mm512_unpacklo_epi16(t0, t2);
+    q[1] = _mm512_unpackhi_epi16(t0, t2);
+    q[2] = _mm512_unpacklo_epi16(t1, t3);
+    q[3] = _mm512_unpackhi_epi16(t1, t3);
+}
+
 /// Q quads of rows (row pointers w[0..4Q)) x columns [c0, c1) in 64-column steps, every sample;
-/// prefetches the rows next[0..max(4Q, max_group)). Only instantiated in avx512 code; the target
-/// attribute adds VNNI to the TU's AVX-512 flags.
-template <int Q>
+/// prefetches one line per 64 columns of the rows next[0..A). Only instantiated in avx512 code;
+/// the target attribute adds VNNI to the TU's AVX-512 flags.
+template <int Q, int A>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void quads_group(const std::int8_t* const* w, const std::int8_t* const* next,
                                                                         const std::int32_t* x, index_t batch, std::int32_t* y,
                                                                         index_t ldy, index_t c0, index_t c1) noexcept
 {
     const std::int8_t* wr[4 * Q];  // local copies: the y stores cannot alias them
-    constexpr int A = 4 * Q > max_group ? 4 * Q : max_group;
     const std::int8_t* ahead[A];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < 4 * Q; ++r) wr[r] = w[r];
-#pragma GCC unroll 16
+#pragma GCC unroll 32
     for (int r = 0; r < A; ++r) ahead[r] = next[r];
-    for (index_t c = c0; c < c1; c += 64) {
-        if (batch > 1) {
-#pragma GCC unroll 16
-            for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 1);
-        } else {
-#pragma GCC unroll 16
+    if (batch == 1) {
+        __m512i xq[Q];
+#pragma GCC unroll 8
+        for (int q = 0; q < Q; ++q) xq[q] = _mm512_set1_epi32(x[q]);
+        for (index_t c = c0; c < c1; c += 64) {
+#pragma GCC unroll 32
             for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 2);
-        }
-        __m512i wq[Q][4];
+            __m512i acc[4];
 #pragma GCC unroll 4
-        for (int q = 0; q < Q; ++q) {
-            const __m512i r0 = _mm512_loadu_si512(wr[4 * q] + c), r1 = _mm512_loadu_si512(wr[4 * q + 1] + c);
-            const __m512i r2 = _mm512_loadu_si512(wr[4 * q + 2] + c), r3 = _mm512_loadu_si512(wr[4 * q + 3] + c);
-            const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
-            const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
-            wq[q][0] = _mm512_unpacklo_epi16(t0, t2);
-            wq[q][1] = _mm512_unpackhi_epi16(t0, t2);
-            wq[q][2] = _mm512_unpacklo_epi16(t1, t3);
-            wq[q][3] = _mm512_unpackhi_epi16(t1, t3);
+            for (int v = 0; v < 4; ++v) acc[v] = _mm512_loadu_si512(y + c + 16 * v);
+#pragma GCC unroll 8
+            for (int q = 0; q < Q; ++q) {
+                __m512i wq[4];
+                load_quad(wr + 4 * q, c, wq);
+#pragma GCC unroll 4
+                for (int v = 0; v < 4; ++v) acc[v] = _mm512_dpbusd_epi32(acc[v], xq[q], wq[v]);
+            }
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; ++v) _mm512_storeu_si512(y + c + 16 * v, acc[v]);
         }
+        return;
+    }
+    for (index_t c = c0; c < c1; c += 64) {
+#pragma GCC unroll 32
+        for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 1);
+        __m512i wq[Q][4];
+#pragma GCC unroll 8
+        for (int q = 0; q < Q; ++q) load_quad(wr + 4 * q, c, wq[q]);
         for (index_t s = 0; s < batch; ++s) {
             std::int32_t* ys = y + s * ldy + c;
             __m512i acc[4];
 #pragma GCC unroll 4
             for (int v = 0; v < 4; ++v) acc[v] = _mm512_loadu_si512(ys + 16 * v);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int q = 0; q < Q; ++q) {
                 const __m512i xq = _mm512_set1_epi32(x[q * batch + s]);
 #pragma GCC unroll 4
@@ -632,25 +660,33 @@ void rows_kernels<Arch>::quads(const int_rows_args<std::int8_t>& a) noexcept
 {
 #if FINEGRAIN_X86_64
     if constexpr (Arch::id == simd::arch_id::avx512) {
+        constexpr index_t G = vnni::merged_groups;
         const row_groups& g = a.groups;
         index_t e = g.first;
-        for (index_t gi = 0; gi < g.count; ++gi) {
-            // Two full groups in a row run as one of 16 entries (4 quads).
-            const bool two = g.end[gi] - e == max_group && gi + 1 < g.count && g.end[gi + 1] - g.end[gi] == max_group;
-            const index_t e1 = g.end[two ? gi + 1 : gi];
-            const std::int8_t* w[2 * max_group];
+        for (index_t gi = 0; gi < g.count;) {
+            // Up to G full groups in a row run as one pass; a partial group runs alone.
+            index_t n = 1;
+            if (g.end[gi] - e == max_group)
+                while (n < G && gi + n < g.count && g.end[gi + n] - g.end[gi + n - 1] == max_group) ++n;
+            const index_t e1 = g.end[gi + n - 1];
+            const std::int8_t* w[G * max_group];
             for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
-            const std::int8_t* next[2 * max_group];  // two groups: the rows of the next two
-            rows_ahead(g, a.w, a.ldw, gi, next);
-            if (two) rows_ahead(g, a.w, a.ldw, gi + 1, next + max_group);
+            // The rows of the next pass (passes of n groups; at least prefetch_groups ahead).
+            const std::int8_t* next[G * max_group];
+            const index_t skip = n > prefetch_groups ? n - prefetch_groups : 0;
+            for (index_t j = 0; j < n; ++j) rows_ahead(g, a.w, a.ldw, gi + skip + j, next + j * max_group);
             const std::int32_t* x = a.x + (e / 4) * a.batch;
+            auto run = [&](auto q, auto ahead) {
+                vnni::quads_group<decltype(q)::value, decltype(ahead)::value>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end);
+            };
+            using std::integral_constant;
             switch ((e1 - e) / 4) {
-            case 1: vnni::quads_group<1>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
-            case 2: vnni::quads_group<2>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
-            case 4: vnni::quads_group<4>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 1: run(integral_constant<int, 1>{}, integral_constant<int, max_group>{}); break;
+            case 2: run(integral_constant<int, 2>{}, integral_constant<int, max_group>{}); break;
+            case 4: run(integral_constant<int, 4>{}, integral_constant<int, 2 * max_group>{}); break;
             default: break;
             }
-            gi += two ? 1 : 0;
+            gi += n;
             e = e1;
         }
         return;
