@@ -229,7 +229,7 @@ TEST_CASE("polarized integer gemm, 8-bit offset codes: pieces, sign steps and co
     // n = 150 give partial steps and a partial column block; m covers pieces below, at and past 32
     // rows (one or several per fragment, the last one short) and m not dividing K; inputs: ReLU-like,
     // all zero, all 255, one non-zero; signs: random per fragment, all negative.
-    fgtest::for_each_runnable_arch([](auto) {
+    fgtest::for_each_runnable_int_path([](auto) {
         std::uint32_t seed = 77;
         const index_t n = 150, k = 300;
         for (index_t m : {1, 3, 4, 7, 8, 31, 32, 33, 40, 64, 100, 128, 300})

@@ -12,7 +12,9 @@
 // offset codes, v = |w| or 255 - |w| in negative fragments (w = v - 255 n): batch 1 runs the
 // dense kernel on v over all rows and starts y at -255 * sum_f n X_f (X_f: the fragment's input
 // sum; rows_kernels::sign_correction, nibble lookups of per-call tables), batch > 1 decodes
-// each group's weights per chunk. Other B >= 8 cases: magnitudes, and each fragment's sign is
+// each group's weights per chunk. With VNNI the codes are stored biased, h = v - 128 (an int8),
+// and every batch runs the int8 quad kernel on h over all rows after a per-sample start of
+// 128 * sum_k x_k - 255 * sum_f n X_f (sum w x = sum h x + 128 sum x - 255 sum_f n X_f). Other B >= 8 cases: magnitudes, and each fragment's sign is
 // applied to each group's int32 sum (a group spans at most two fragments, each part with its own
 // sign). uint8 inputs with 8-bit weights take int16 products (madd), or, for int8 weights
 // (dense and folded) on a CPU with AVX-512 VNNI, quads of uint8 x int8 products (vpdpbusd;
@@ -77,6 +79,7 @@ public:
              batch, opt, mode, folded ? kind::s8 : wide_w ? kind::u16 : kind::u8, op.c_str());
         const index_t m = w.fragment();
         offset_coded_ = mode == int_mode::gemm && !folded && kind_ == kind::u8 && pairs_;
+        FINEGRAIN_ASSERT(!biased_ || offset_coded_);
         for (index_t o = 0; o < n_; ++o)
             for (index_t k = 0; k < k_; ++k) {
                 if (folded) {  // |w| <= 127: sign * magnitude is an int8, the dense kernel's weights
@@ -84,12 +87,13 @@ public:
                     w8_[k * ldw_ + o] = static_cast<std::uint8_t>(static_cast<std::int8_t>(w.negative(o, k / m) ? -v : v));
                 } else if constexpr (wide_w) {
                     w16_[k * ldw_ + o] = w.magnitude(o, k);
-                } else {  // B = 8 (offset codes): |w| or 255 - |w|
+                } else {  // B = 8 (offset codes): |w| or 255 - |w|; biased: minus 128, as int8
                     const bool code = offset_coded_ && w.negative(o, k / m);
-                    w8_[k * ldw_ + o] = static_cast<std::uint8_t>(code ? 255 - w.magnitude(o, k) : w.magnitude(o, k));
+                    const unsigned v = code ? 255u - w.magnitude(o, k) : w.magnitude(o, k);
+                    w8_[k * ldw_ + o] = static_cast<std::uint8_t>(biased_ ? v ^ 0x80u : v);
                 }
             }
-        if (mode == int_mode::gemm && !folded) {
+        if (mode == int_mode::gemm && !folded && !biased_) {  // biased codes never run signed groups
             signs_ = aligned_buffer<std::uint64_t>(finegrain::detail::checked_mul(frags_, ld_, "signs") / 64);
             for (index_t f = 0; f < frags_; ++f)
                 for (index_t o = 0; o < n_; ++o)
@@ -108,7 +112,7 @@ public:
     index_t rows_run() const noexcept { return lists_.entries; }
     std::size_t bytes() const noexcept
     {
-        return w8_.bytes() + w16_.bytes() + signs_.bytes() + nibbles_.bytes() + tables_.bytes() + piece_sums_.bytes() + y_.bytes() +
+        return w8_.bytes() + w16_.bytes() + signs_.bytes() + nibbles_.bytes() + tables_.bytes() + piece_sums_.bytes() + starts_.bytes() + y_.bytes() +
                lists_.rows.bytes() + lists_.values.bytes() + 3 * lists_.end.bytes();
     }
 
@@ -122,9 +126,11 @@ public:
         FINEGRAIN_ASSERT(nb <= batch_);
         // Offset codes at batch 1: the rows run unsigned across fragment boundaries (as dense), the
         // signs come in through y's starting value.
-        const bool corrected = offset_coded_ && nb == 1;
+        // Biased codes (VNNI): every batch, one start per sample.
+        const bool corrected = offset_coded_ && (nb == 1 || biased_);
         const index_t frag = corrected ? 0 : frag_;
-        if (corrected) fill_sign_tables(x, ldx);
+        if (corrected)
+            for (index_t s = 0; s < nb; ++s) starts_[s] = fill_sign_tables(x + s, ldx, tables_.data() + s * steps_ * 64);
         // Signed groups may span two fragments (one sign mask per part): at m = 4 a group still runs
         // 8 rows per accumulator load/store.
         bool listed = false;  // uint8, batch 1, no fragments (dense, folded or offset-coded weights): SIMD listing
@@ -139,15 +145,18 @@ public:
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
             if (corrected) {
-                sign_correction_args a;
-                a.nibbles = nibbles_.data();
-                a.tables = tables_.data();
-                a.steps = steps_;
-                a.steps_per_widen = steps_per_widen_;
-                a.y = y_.data();
-                a.col_begin = c0;
-                a.col_end = c1;
-                sign_correction_(a);
+                for (index_t s = 0; s < nb; ++s) {
+                    sign_correction_args a;
+                    a.nibbles = nibbles_.data();
+                    a.tables = tables_.data() + s * steps_ * 64;
+                    a.steps = steps_;
+                    a.steps_per_widen = steps_per_widen_;
+                    a.start = starts_[s];
+                    a.y = y_.data() + s * ldy_;
+                    a.col_begin = c0;
+                    a.col_end = c1;
+                    sign_correction_(a);
+                }
             } else {
                 for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + c0, 0, sizeof(std::int32_t) * std::size_t(c1 - c0));
             }
@@ -208,8 +217,10 @@ private:
             using K = rows_kernels<A>;
             lanes = static_cast<index_t>(simd::lanes_of<std::int32_t, A>());
             pack_pairs_ = &K::pack_pairs;
-            if (A::id == simd::arch_id::avx512 && pairs_ && kd == kind::s8 && simd::vnni_runnable()) {
+            // VNNI: int8 weights, and 8-bit offset codes stored biased (gemm mode).
+            if (A::id == simd::arch_id::avx512 && pairs_ && (kd == kind::s8 || mode == int_mode::gemm) && simd::vnni_runnable()) {
                 width_ = 4;
+                biased_ = kd == kind::u8;
                 pack_pairs_ = &K::pack_quads;
                 s8_ = &K::quads;
             }
@@ -256,14 +267,17 @@ private:
                 if (w.negative(o, j / ppf)) natural[(j / 8) * ld_ + o] |= static_cast<std::uint8_t>(1u << (j % 8));
         nibbles_ = aligned_buffer<std::uint8_t>(natural.size());
         pack_sign_nibbles_(steps_, ld_, natural.data(), nibbles_.data());
-        tables_ = aligned_buffer<std::uint8_t>(finegrain::detail::checked_mul(steps_, 64, "sign tables"));
+        tables_ = aligned_buffer<std::uint8_t>(finegrain::detail::checked_mul(steps_, 64 * (biased_ ? batch_ : 1), "sign tables"));
         piece_sums_ = aligned_buffer<std::uint32_t>(8 * steps_);
+        starts_ = aligned_buffer<std::int32_t>(batch_);
     }
 
-    /// Per call (batch 1): the input sum X_j of every piece and, per 4 pieces, the 16 sums of X
-    /// over each subset (sign_correction's tables: low bytes, then high bytes).
-    void fill_sign_tables(const X* x, index_t ldx) const
+    /// Per call and sample: the input sum X_j of every piece and, per 4 pieces, the 16 sums of X
+    /// over each subset into `tables` (sign_correction's: low bytes, then high bytes). Returns
+    /// y's start before the signs: 128 * sum_k x_k for biased codes, else 0.
+    std::int32_t fill_sign_tables(const X* x, index_t ldx, std::uint8_t* tables) const
     {
+        std::uint32_t total = 0;
         const index_t ppf = pieces_per_fragment(), rows = piece_rows();
         std::uint32_t* sum = piece_sums_.data();  // 8 * steps_ entries; the padding stays 0
         for (index_t f0 = 0; f0 < k_; f0 += frag_) {
@@ -273,6 +287,7 @@ private:
                 std::uint32_t v = 0;
                 for (index_t k = k0; k < k1; ++k) v += x[k * ldx];
                 *sum++ = v;
+                total += v;
             }
         }
         for (index_t h = 0; h < 2 * steps_; ++h) {
@@ -280,12 +295,13 @@ private:
             std::uint32_t e[16];
             e[0] = 0;
             for (unsigned i = 1; i < 16; ++i) e[i] = e[i & (i - 1)] + s4[__builtin_ctz(i)];
-            std::uint8_t* t = tables_.data() + 32 * h;
+            std::uint8_t* t = tables + 32 * h;
             for (unsigned i = 0; i < 16; ++i) {
                 t[i] = static_cast<std::uint8_t>(e[i]);
                 t[16 + i] = static_cast<std::uint8_t>(e[i] >> 8);
             }
         }
+        return biased_ ? static_cast<std::int32_t>(128u * total) : 0;
     }
 
     void call(index_t c0, index_t c1, index_t nb, bool with_signs) const
@@ -307,7 +323,7 @@ private:
             fill(a);
             a.w = w16_.data();
             u16_(a);
-        } else if (kind_ == kind::u8) {
+        } else if (kind_ == kind::u8 && !biased_) {
             int_rows_args<std::uint8_t> a;
             fill(a);
             a.w = w8_.data();
@@ -324,6 +340,7 @@ private:
     index_t steps_ = 0, steps_per_widen_ = 1;  // offset codes: sign_correction's steps
     executor* pool_ = nullptr;
     bool skip_ = true, pairs_ = false, offset_coded_ = false;
+    bool biased_ = false;  // offset codes stored as int8 h = v - 128 (VNNI quads)
     index_t width_ = 1;  // inputs per packed entry: 1 (wide), 2 (pairs), 4 (VNNI quads)
     int_mode mode_ = int_mode::gemm;
     kind kind_ = kind::s8;
@@ -342,6 +359,7 @@ private:
     aligned_buffer<std::uint8_t> nibbles_;
     mutable aligned_buffer<std::uint8_t> tables_;
     mutable aligned_buffer<std::uint32_t> piece_sums_;
+    mutable aligned_buffer<std::int32_t> starts_;  // per sample: y's start before the signs
     mutable aligned_buffer<std::int32_t> y_;
     mutable row_lists<std::int32_t> lists_;
     std::string name_;

@@ -57,11 +57,13 @@
 //   Numerics: exact int32 (vpdpbusd wraps, it does not saturate). Other archs (never chosen by
 //             the plans, which run pairs there): the scalar loop on the natural layout.
 //
-// rows_kernels<Arch>::sign_correction (batch 1, offset-coded weights: w = v - 255 n)
-//   Computes: y[c] = -code_offset * sum_j n(j, c) X_j for c in [col_begin, col_end), where the
+// rows_kernels<Arch>::sign_correction (offset-coded weights, w = v - 255 n: batch 1, or every
+// sample of any batch when the codes run biased on the VNNI quads)
+//   Computes: y[c] = start - code_offset * sum_j n(j, c) X_j for c in [col_begin, col_end), where the
 //             "pieces" j (<= 32 consecutive inputs of one fragment, so X_j <= 8160) carry the
 //             fragment's sign bit n(j, c) and X_j is the sum of the piece's inputs. Run before
-//             pairs (which adds sum_k v x_k to y), it makes y = sum_k w x_k. Per step s (pieces
+//             pairs (which adds sum_k v x_k to y; quads: sum_k (v - 128) x_k, with start =
+//             128 sum_k x_k), it makes y = sum_k w x_k. Per step s (pieces
 //             8s..8s+7) and column, the stored byte holds the sign bits of pieces 8s..8s+3 (low
 //             nibble) and 8s+4..8s+7 (high nibble); tables[64s..64s+64) hold, for each nibble, the
 //             16 sums of X over the pieces its bits select (low bytes, then high bytes; built per
@@ -136,6 +138,7 @@ struct sign_correction_args {
     const std::uint8_t* tables = nullptr;   // per step: 64 bytes (two 16-entry uint16 tables, low bytes first)
     index_t steps = 0, steps_per_widen = 1;
     std::int32_t code_offset = 255;
+    std::int32_t start = 0;  // added to every column
     std::int32_t* y = nullptr;
     index_t col_begin = 0, col_end = 0;
 };
@@ -719,7 +722,7 @@ void rows_kernels<Arch>::sign_correction(const sign_correction_args& a) noexcept
                 const unsigned v = a.nibbles[(b * a.steps + s) * B + p];
                 sum += entry(a.tables + 64 * s, v & 15u) + entry(a.tables + 64 * s + 32, v >> 4);
             }
-            a.y[c] = static_cast<std::int32_t>(0u - offset * sum);
+            a.y[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(a.start) - offset * sum);
         }
     } else {
         using U8 = simd::batch<std::uint8_t, Arch>;
@@ -754,11 +757,11 @@ void rows_kernels<Arch>::sign_correction(const sign_correction_args& a) noexcept
                 z2 += simd::reinterpret<I32>(simd::zip_lo(acc_hi, zero));
                 z3 += simd::reinterpret<I32>(simd::zip_hi(acc_hi, zero));
             }
-            const I32 k(static_cast<std::int32_t>(offset));
-            (I32(0) - z0 * k).store_unaligned(a.y + c);
-            (I32(0) - z1 * k).store_unaligned(a.y + c + L);
-            (I32(0) - z2 * k).store_unaligned(a.y + c + 2 * L);
-            (I32(0) - z3 * k).store_unaligned(a.y + c + 3 * L);
+            const I32 k(static_cast<std::int32_t>(offset)), start(a.start);
+            (start - z0 * k).store_unaligned(a.y + c);
+            (start - z1 * k).store_unaligned(a.y + c + L);
+            (start - z2 * k).store_unaligned(a.y + c + 2 * L);
+            (start - z3 * k).store_unaligned(a.y + c + 3 * L);
         }
     }
 }
