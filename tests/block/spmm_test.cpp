@@ -289,12 +289,12 @@ TEST_CASE("block spmm plan rejects bad shapes")
                          finegrain::error);
 }
 
-TEST_CASE("block spmm plan: leftover pixels of lanes/2, lanes, 2 lanes row blocks on long rows take channel or pair tiles on every arch")
+TEST_CASE("block spmm plan: leftover pixels of lanes/4, lanes/2, lanes, 2 lanes row blocks on long rows take channel or group tiles on every arch")
 {
     // Rows of >= spmm_channel_tail_min_blocks blocks of r = lanes or 2 lanes rows compute the
     // pixels past the last full vector (1..lanes-1 of them) with vectors over the rows; 1-column
-    // blocks of lanes/2 rows with 1 or 2 pixels left take pair tiles (two blocks per vector; odd
-    // and even block counts). Pixel counts with 1, 2, half-lanes and lanes-1 leftover pixels after
+    // blocks of lanes/2 or lanes/4 rows with 1 or 2 pixels left take group tiles (two or four
+    // blocks per vector; block counts with every remainder). Pixel counts with 1, 2, half-lanes and lanes-1 leftover pixels after
     // full tiles and after narrower tiles (7x7 = 49), a partial last block row (m not a multiple
     // of r), 2-column blocks with an edge block column (k_limit), and sparsities 0 / 50 / 99 /
     // 100 % (the last two keep the rows short: the pixel-vector path on the same shapes); one
@@ -304,7 +304,7 @@ TEST_CASE("block spmm plan: leftover pixels of lanes/2, lanes, 2 lanes row block
         const index_t w = block::bsr_kernels<A>::lanes;
         std::uint32_t seed = 7000;
         for (block::block_shape bs : {block::block_shape{w, 1}, block::block_shape{2 * w, 1}, block::block_shape{w, 2},
-                                      block::block_shape{w / 2, 1}}) {
+                                      block::block_shape{w / 2, 1}, block::block_shape{w / 4, 1}}) {
             if (!bs.supported(bs.r)) continue;
             // 50 %: ~2 x the minimum blocks per row; with c = 2 an edge block column.
             const index_t k = bs.c * (4 * block::spmm_channel_tail_min_blocks + 5) + bs.c - 1;

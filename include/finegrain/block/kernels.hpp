@@ -27,16 +27,15 @@
 //             accumulator sets so that >= 8 FMA chains run; bias and clamp on the vectors, Y
 //             rows < m written through a stack tile (the tail's 1..lanes-1 pixels per row:
 //             1 FMA per block column and pixel instead of r/RT passes of RT vector FMAs).
-//             1-column blocks of r = lanes/2 rows on such rows with 1 or 2 pixels left run pair
-//             tiles: two consecutive blocks per weight vector, X halves built by one multiply
-//             and one FMA per pixel (pair_tile).
+//             1-column blocks of r = lanes/2 or lanes/4 rows on such rows with 1 or 2 pixels
+//             left run group tiles: G = lanes/r consecutive blocks per weight vector, X parts
+//             built by one multiply and G-1 FMAs per pixel (group_tile).
 //   Preconds: r, c in {1,2,4,8,16}; row_ptr/col/values valid (validated at pack time); every
 //             X row read (col*col_stride + j*row_step + n, n < n_end) in bounds for
 //             col*c + j < k_limit; n_end - n_begin >= lanes or n_begin = 0 (so the overlapping
 //             vector stays inside the caller's range).
 //   Memory:   reads X only inside [n_begin, n_end) (or [n_end - lanes, n_end)); writes only
-//             Y rows < m, pixels in the range. Pair tiles read up to r values past a row's last
-//             block (the next block's or bsr_matrix::value_padding); nothing else over-reads. With
+//             Y rows < m, pixels in the range. Nothing over-reads. With
 //             prefetch_blocks = d > 0 (c = 1): reads col up to d entries past the row's last block
 //             (the caller pads col) and prefetches the X rows of the block d ahead (prefetches
 //             never fault). With stream_values: prefetches values and col up to
@@ -45,8 +44,8 @@
 //             input-row chunks (so Y must not overlap X); the final values are the same bits.
 //   Numerics: fp32 FMA, blocks in stored order, j ascending inside a block (split narrow
 //             tiles and channel tiles: block b into set (b - first) mod S, sets summed pairwise
-//             at the end; pair tiles: blocks 2q, 2q + 1 into set q mod 4, the sets summed, then
-//             the two halves, then an odd last block); bias added and clamp applied only when
+//             at the end; group tiles: blocks Gq..Gq+G-1 into set q mod 4, the sets summed, then
+//             the G parts, then the last < G blocks); bias added and clamp applied only when
 //             bias is non-null / clamp is set.
 //
 // bsr_kernels<Arch>::spmv_u16 / spmv_u32
@@ -65,6 +64,7 @@
 //             path: blocks in stored order into one sum).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -187,8 +187,8 @@ private:
     template <class B, int RT, int NV, bool C1, bool LoadY, bool Finish, int S = 1>
     static void tile_blocks(const spmm_args& p, index_t rb, index_t row_off, index_t n0, index_t b0, index_t b1,
                             index_t prefetch) noexcept;
-    template <int P>
-    static void pair_tile(const spmm_args& p, index_t rb, index_t n0) noexcept;
+    template <int G, int P>
+    static void group_tile(const spmm_args& p, index_t rb, index_t n0) noexcept;
     template <int RV>
     static void channel_tail(const spmm_args& p, index_t rb, index_t n) noexcept;
     template <int RV, int P>
@@ -446,21 +446,34 @@ void bsr_kernels<Arch>::channel_tile(const spmm_args& p, index_t rb, index_t n0)
         for (int t = 0; t < P; ++t) y[t] = tile[t * r + i];
 }
 
-// Pair tile: P pixels from n0 of block row rb, 1-column blocks of r = lanes/2 rows. Blocks b, b+1
-// fill one weight vector (their values are consecutive): lanes [0, r) row i of block b, [r, 2r)
-// of block b+1, times X vectors with block b's pixel value in the low half, b+1's in the high
-// half; 4 accumulator sets; the halves are summed at the end and an odd last block added to
-// the low half (the high lanes then hold unused values).
+/// W zeros, R ones, W zeros: the W floats from W - g*R are the lane mask of part g (lanes [gR, (g+1)R)).
+template <index_t W, index_t R>
+struct part_masks {
+    static constexpr std::array<float, 2 * W + R> make() noexcept
+    {
+        std::array<float, 2 * W + R> t{};
+        for (index_t i = W; i < W + R; ++i) t[std::size_t(i)] = 1.0f;
+        return t;
+    }
+    alignas(64) static constexpr std::array<float, 2 * W + R> values = make();
+};
+
+// Group tile: P pixels from n0 of block row rb, 1-column blocks of r = lanes/G rows (G = 2 or
+// 4). Blocks b..b+G-1 fill one weight vector (their values are consecutive): lanes [g r, (g+1) r)
+// row i of block b+g, times X vectors with block b+g's pixel value in those lanes (one multiply
+// and G-1 FMAs per pixel); 4 accumulator sets; the G parts are summed at the end and the last
+// b1 - b < G blocks added, row by row.
 template <class Arch>
-template <int P>
-void bsr_kernels<Arch>::pair_tile(const spmm_args& p, index_t rb, index_t n0) noexcept
+template <int G, int P>
+void bsr_kernels<Arch>::group_tile(const spmm_args& p, index_t rb, index_t n0) noexcept
 {
     using B = simd::batch<float, Arch>;
-    constexpr index_t W = lanes, r = W / 2;
+    constexpr index_t W = lanes, r = W / G;
     constexpr int S = 4;
-    alignas(64) float tile[(P + 1) * W];
-    for (index_t l = 0; l < (P + 1) * W; ++l) tile[l] = l < r ? 1.0f : 0.0f;
-    const B low = B::load_aligned(tile), high = B(1.0f) - low;
+    alignas(64) float tile[P * W];
+    B part[G];
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) part[g] = B::load_unaligned(part_masks<W, r>::values.data() + W - g * r);
     B acc[S][P];
 #pragma GCC unroll 4
     for (int s = 0; s < S; ++s)
@@ -472,51 +485,45 @@ void bsr_kernels<Arch>::pair_tile(const spmm_args& p, index_t rb, index_t n0) no
     index_t b = p.row_ptr[rb];
     const float* FINEGRAIN_RESTRICT w = p.values + b * r;
     const float* FINEGRAIN_RESTRICT x = p.x + n0;
-    for (; b + 2 * S <= b1; b += 2 * S, w += 2 * S * r) {
-#pragma GCC unroll 4
-        for (int s = 0; s < S; ++s) {
-            const float* x0 = x + static_cast<index_t>(col[b + 2 * s]) * p.col_stride;
-            const float* x1 = x + static_cast<index_t>(col[b + 2 * s + 1]) * p.col_stride;
-            const B wv = B::load_unaligned(w + 2 * s * r);
-#pragma GCC unroll 4
-            for (int t = 0; t < P; ++t)
-                acc[s][t] = simd::fma(wv, simd::fma(B(x1[t]), high, B(x0[t]) * low), acc[s][t]);
-        }
+    // Blocks first..first+G-1 into a[0..P) (written out at both loops: GCC 12 kept a lambda out
+    // of line, the accumulators in memory).
+#define FINEGRAIN_GROUP_STEP(first, wq, a)                                                        \
+    {                                                                                             \
+        const float* xg[G];                                                                       \
+        _Pragma("GCC unroll 4") for (int g = 0; g < G; ++g) xg[g] =                               \
+            x + static_cast<index_t>(col[(first) + g]) * p.col_stride;                            \
+        const B wv = B::load_unaligned(wq);                                                       \
+        _Pragma("GCC unroll 4") for (int t = 0; t < P; ++t)                                       \
+        {                                                                                         \
+            B xv = B(xg[0][t]) * part[0];                                                         \
+            _Pragma("GCC unroll 4") for (int g = 1; g < G; ++g) xv = simd::fma(B(xg[g][t]), part[g], xv); \
+            (a)[t] = simd::fma(wv, xv, (a)[t]);                                                   \
+        }                                                                                         \
     }
-    for (; b + 2 <= b1; b += 2, w += 2 * r) {
-        const float* x0 = x + static_cast<index_t>(col[b]) * p.col_stride;
-        const float* x1 = x + static_cast<index_t>(col[b + 1]) * p.col_stride;
-        const B wv = B::load_unaligned(w);
+    for (; b + G * S <= b1; b += G * S, w += G * S * r)
 #pragma GCC unroll 4
-        for (int t = 0; t < P; ++t) acc[0][t] = simd::fma(wv, simd::fma(B(x1[t]), high, B(x0[t]) * low), acc[0][t]);
-    }
+        for (int s = 0; s < S; ++s) FINEGRAIN_GROUP_STEP(b + G * s, w + G * s * r, acc[s])
+    for (; b + G <= b1; b += G, w += G * r) FINEGRAIN_GROUP_STEP(b, w, acc[0])
+#undef FINEGRAIN_GROUP_STEP
 #pragma GCC unroll 4
     for (int t = 0; t < P; ++t)
         ((acc[0][t] + acc[1][t]) + (acc[2][t] + acc[3][t])).store_aligned(tile + t * W);
-    B sum[P];
-#pragma GCC unroll 4
-    for (int t = 0; t < P; ++t) sum[t] = B::load_aligned(tile + t * W) + B::load_unaligned(tile + t * W + r);
-    if (b < b1) {  // odd last block: its r values (and r more: the next block's, or padding) into the low half
-        const float* x0 = x + static_cast<index_t>(col[b]) * p.col_stride;
-        const B wv = B::load_unaligned(w);
-#pragma GCC unroll 4
-        for (int t = 0; t < P; ++t) sum[t] = simd::fma(wv, B(x0[t]), sum[t]);
-    }
-
+    // The G parts, the last < G blocks, bias and clamp per row and pixel in scalar code: the
+    // narrow loads of the tile forward from its stores (shifted vector loads stalled on them:
+    // rows of ~100 blocks lost 15 % to the overlapping vector tile).
     const index_t row0 = rb * r, rows = p.m - row0 < r ? p.m - row0 : r;
-    for (index_t i = 0; i < W; ++i) tile[i] = p.bias && i < rows ? p.bias[row0 + i] : 0.0f;  // row i's bias
-    const B bias = B::load_aligned(tile), lo(p.lo), hi(p.hi);
-#pragma GCC unroll 4
-    for (int t = 0; t < P; ++t) {
-        B a = sum[t];
-        if (p.bias) a = a + bias;
-        if (p.clamp) a = simd::clamp(a, lo, hi);
-        a.store_aligned(tile + t * W);
-    }
     float* FINEGRAIN_RESTRICT y = p.y + row0 * p.ldy + n0;
     for (index_t i = 0; i < rows; ++i, y += p.ldy)
 #pragma GCC unroll 4
-        for (int t = 0; t < P; ++t) y[t] = tile[t * W + i];
+        for (int t = 0; t < P; ++t) {
+            float v = tile[t * W + i];
+#pragma GCC unroll 4
+            for (int g = 1; g < G; ++g) v += tile[t * W + g * r + i];
+            for (index_t e = b; e < b1; ++e) v += p.values[e * r + i] * x[static_cast<index_t>(col[e]) * p.col_stride + t];
+            if (p.bias) v += p.bias[row0 + i];
+            if (p.clamp) v = simd::clamp(simd::scalar_batch<float>(v), simd::scalar_batch<float>(p.lo), simd::scalar_batch<float>(p.hi)).v;
+            y[t] = v;
+        }
 }
 
 // A channel tile of `pixels` (1..P) pixels; tiles of fewer than 8 accumulator vectors (FMA latency
@@ -573,8 +580,12 @@ void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t n_start) noexce
                         p.r == lanes ? channel_tail<1>(p, rb, n) : channel_tail<2>(p, rb, n);
                         continue;
                     }
-                    if (2 * p.r == lanes && C1 && p.n_end - n <= 2) {
-                        p.n_end - n == 1 ? pair_tile<1>(p, rb, n) : pair_tile<2>(p, rb, n);
+                    if (C1 && p.n_end - n <= 2 && (2 * p.r == lanes || 4 * p.r == lanes)) {
+                        const bool one = p.n_end - n == 1;
+                        if (2 * p.r == lanes)
+                            one ? group_tile<2, 1>(p, rb, n) : group_tile<2, 2>(p, rb, n);
+                        else
+                            one ? group_tile<4, 1>(p, rb, n) : group_tile<4, 2>(p, rb, n);
                         continue;
                     }
                 }
