@@ -120,6 +120,8 @@ constexpr index_t spmm_split_min_blocks = 40;
 /// 7x7 layers (49 pixels): rows of 96-614 blocks +3-14 % at 30/70/90 %; rows of 16-48 blocks lost
 /// 4-15 % (tile set-up and the transposed store outweigh the saved FMAs).
 constexpr index_t spmm_channel_tail_min_blocks = 64;
+/// The same for group tiles (1-column blocks of lanes/2 or lanes/4 rows, 1 or 2 pixels left).
+constexpr index_t spmm_group_tail_min_blocks = 16;
 
 /// SpMV on 1-column blocks of lanes or 2 lanes rows: block-row parts streamed at once
 /// (measured on VGG fc6 8x1 @90 %, 43.7 MB from DRAM: 1 stream 14 GB/s, 2: 17, 4: 19, 8: 16.5).
@@ -575,11 +577,12 @@ void bsr_kernels<Arch>::spmm_rows_of(const spmm_args& p, index_t n_start) noexce
         spmm_vectors_of<RT, C1, Passes, NV>(p, rb, n);
         if (n < p.n_end) {
             if constexpr (lanes > 1) {  // the last pixels with vectors over the rows
-                if (index_t(p.row_ptr[rb + 1] - p.row_ptr[rb]) >= spmm_channel_tail_min_blocks) {
-                    if (p.r == lanes || p.r == 2 * lanes) {
-                        p.r == lanes ? channel_tail<1>(p, rb, n) : channel_tail<2>(p, rb, n);
-                        continue;
-                    }
+                const index_t blocks = index_t(p.row_ptr[rb + 1] - p.row_ptr[rb]);
+                if (blocks >= spmm_channel_tail_min_blocks && (p.r == lanes || p.r == 2 * lanes)) {
+                    p.r == lanes ? channel_tail<1>(p, rb, n) : channel_tail<2>(p, rb, n);
+                    continue;
+                }
+                if (blocks >= spmm_group_tail_min_blocks) {
                     if (C1 && p.n_end - n <= 2 && (2 * p.r == lanes || 4 * p.r == lanes)) {
                         const bool one = p.n_end - n == 1;
                         if (2 * p.r == lanes)
