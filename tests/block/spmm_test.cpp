@@ -296,8 +296,9 @@ TEST_CASE("block spmm plan: leftover pixels of lanes/4, lanes/2, lanes, 2 lanes 
     // blocks of lanes/2 or lanes/4 rows with 1 or 2 pixels left take group tiles (two or four
     // blocks per vector; block counts with every remainder). Pixel counts with 1, 2, half-lanes and lanes-1 leftover pixels after
     // full tiles and after narrower tiles (7x7 = 49), a partial last block row (m not a multiple
-    // of r), 2-column blocks with an edge block column (k_limit), and sparsities 0 / 50 / 99 /
-    // 100 % (the last two keep the rows short: the pixel-vector path on the same shapes); one
+    // of r), 2-column blocks with an edge block column (k_limit), and sparsities 0 / 50 / 90 / 99 /
+    // 100 % (90 %: rows long enough for group tiles, not channel tiles; the last two keep the rows
+    // short: the pixel-vector path on the same shapes); one
     // case split by a pool.
     fgtest::for_each_runnable_arch([](auto arch) {
         using A = decltype(arch);
@@ -314,6 +315,7 @@ TEST_CASE("block spmm plan: leftover pixels of lanes/4, lanes/2, lanes, 2 lanes 
                 check_spmm({2 * bs.r + 3, n, k, bs, 0.5, activation::relu, true}, seed++);
             check_spmm({bs.r + 1, 49, k, bs, 0.0, activation::relu6, true}, seed++);
             check_spmm({bs.r, w - 1 > 0 ? w - 1 : 1, k, bs, 0.0, activation::none, false}, seed++);  // tail only
+            check_spmm({3 * bs.r + 1, 49, k, bs, 0.9, activation::relu6, true}, seed++);  // rows of ~26 blocks: group tiles only
             check_spmm({3 * bs.r, 49, k, bs, 0.99, activation::relu, true}, seed++);
             check_spmm({bs.r + 2, 49, k, bs, 1.0, activation::relu, true}, seed++);
             thread_pool pool(2);
