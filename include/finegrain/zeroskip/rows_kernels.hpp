@@ -22,7 +22,8 @@
 //             fc7 from DRAM, 0 % zeros: batch 16 7.6 -> 2.9 ms, batch 4 2.9 -> 2.0, batch 64
 //             19.7 -> 10.3).
 //   Tile:     batch > 1: up to 6 samples x 2 vectors of columns in registers per pass over a
-//             group's rows (y loaded and stored once per group).
+//             group's rows (y loaded and stored once per group; from f32_merge_min_batch on,
+//             once per two full groups).
 //   Preconds: col_begin, col_end multiples of col_step; rows padded to col_end; groups hold
 //             1..max_group entries. Numerics: fp32 FMA in entry order (tolerance as ref::gemm).
 //
@@ -149,6 +150,11 @@ constexpr index_t col_step = 64;
 /// The group whose rows are prefetched while a group streams (1 = the next): batch-1 integer
 /// pairs and every kernel at batch > 1.
 constexpr index_t prefetch_groups = 2;
+/// fp32 from this batch on: two full groups in a row run as one pass (16 rows, one y round trip).
+/// Zen 5, fc7 from DRAM, 0 / 70 / 90 % shared zeros: batch 16 0.68 / 2.04-2.14 / 5.15-5.22 ->
+/// 0.73 / 2.20-2.23 / 5.34-5.45 x our dense GEMM; batch 8 gained at 0 % (0.89 -> 0.96) but lost
+/// 7-10 % at 70 / 90 %, so it keeps 8-row passes.
+constexpr index_t f32_merge_min_batch = 16;
 
 template <class Arch>
 struct rows_kernels {
@@ -180,8 +186,8 @@ private:
     /// row; near the end: the last group's).
     template <class Wt>
     static void rows_ahead(const row_groups& g, const Wt* w, index_t ldw, index_t gi, const Wt** next) noexcept;
-    /// Prefetches the 64-byte lines that start in columns [c, c + count) of the max_group rows.
-    template <class Wt>
+    /// Prefetches the 64-byte lines that start in columns [c, c + count) of the N rows.
+    template <int N = max_group, class Wt>
     FINEGRAIN_ALWAYS_INLINE static void prefetch_lines(const Wt* const* rows, index_t c, index_t count) noexcept;
     template <int R>
     static void f32_group(const float* const* w, const float* x, const f32_rows_args& a, float* y,
@@ -220,13 +226,13 @@ void rows_kernels<Arch>::rows_ahead(const row_groups& g, const Wt* w, index_t ld
 }
 
 template <class Arch>
-template <class Wt>
+template <int N, class Wt>
 FINEGRAIN_ALWAYS_INLINE void rows_kernels<Arch>::prefetch_lines(const Wt* const* rows, index_t c, index_t count) noexcept
 {
     constexpr index_t line = 64 / static_cast<index_t>(sizeof(Wt));
     const index_t first = (c + line - 1) / line * line;
-#pragma GCC unroll 8
-    for (int r = 0; r < max_group; ++r)
+#pragma GCC unroll 16
+    for (int r = 0; r < N; ++r)
         for (index_t l = first; l < c + count; l += line) __builtin_prefetch(rows[r] + l, 0, 1);
 }
 
@@ -258,15 +264,16 @@ void rows_kernels<Arch>::f32_group(const float* const* w, const float* x, const 
         return;
     }
     // Batch > 1: blocks of up to 6 samples x 2 vectors of columns stay in registers while the
-    // group's rows pass (per row 2 weight loads + SB broadcasts feed 2 SB FMAs; one y round
-    // trip per group).
-    const float *wr[R], *ahead[max_group];
-#pragma GCC unroll 8
+    // pass's rows (a group, or two: f32_merge_min_batch) go by (per row 2 weight loads + SB
+    // broadcasts feed 2 SB FMAs; one y round trip per pass).
+    constexpr int A = R > max_group ? R : max_group;
+    const float *wr[R], *ahead[A];
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) wr[r] = w[r];
-#pragma GCC unroll 8
-    for (int r = 0; r < max_group; ++r) ahead[r] = next[r];
+#pragma GCC unroll 16
+    for (int r = 0; r < A; ++r) ahead[r] = next[r];
     for (index_t c = a.col_begin; c < a.col_end; c += 2 * V) {
-        prefetch_lines(ahead, c, 2 * V);
+        prefetch_lines<A>(ahead, c, 2 * V);
         index_t s = 0;
         for (; s + 6 <= a.batch; s += 6) f32_samples<R, 6>(wr, x, a, y, c, s);
         switch (a.batch - s) {
@@ -320,13 +327,23 @@ void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
     const row_groups& g = a.groups;
     index_t e = g.first;
     for (index_t gi = 0; gi < g.count; ++gi) {
-        const index_t e1 = g.end[gi];
-        const float* w[max_group];
+        // Batch >= f32_merge_min_batch: two full groups in a row run as one pass of 16 rows.
+        const bool merged = a.batch >= f32_merge_min_batch && !g.out_offset && g.end[gi] - e == max_group && gi + 1 < g.count &&
+                            g.end[gi + 1] - g.end[gi] == max_group;
+        const index_t e1 = g.end[merged ? gi + 1 : gi];
+        const float* w[2 * max_group];
         for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
-        const float* next[max_group];  // prefetched at batch > 1 only
+        const float* next[2 * max_group];  // prefetched at batch > 1 only: the next pass's rows
         rows_ahead(g, a.w, a.ldw, gi, next);
+        if (merged) rows_ahead(g, a.w, a.ldw, gi + 1, next + max_group);
         const float* x = a.x + e * a.batch;
         float* y = a.y + (g.out_offset ? g.out_offset[gi] : 0);
+        if (merged) {
+            f32_group<2 * max_group>(w, x, a, y, next);
+            ++gi;
+            e = e1;
+            continue;
+        }
         switch (e1 - e) {
         case 1: f32_group<1>(w, x, a, y, next); break;
         case 2: f32_group<2>(w, x, a, y, next); break;
