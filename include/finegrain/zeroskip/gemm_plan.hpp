@@ -100,14 +100,19 @@ public:
                         if (o1 > o0) std::memcpy(y + f * ldy + o0, y_.data() + f * ldy_ + o0, sizeof(float) * std::size_t(o1 - o0));
                     continue;
                 }
-                for (index_t o = o0; o < o1; ++o) {
-                    const float b = bias_.empty() ? 0.0f : bias_[o];
-                    for (index_t s = 0; s < batch_; ++s) {
-                        float v = y_[s * ldy_ + o] + b;
-                        v = v < cb.lo ? cb.lo : v;
-                        y[o * ldy + s] = v > cb.hi ? cb.hi : v;
-                    }
-                }
+                write_out_args<float> w;
+                w.acc = y_.data();
+                w.ld_acc = ldy_;
+                w.batch = batch_;
+                w.col_begin = o0;
+                w.col_end = o1;
+                w.bias = bias_.empty() ? nullptr : bias_.data();
+                w.clamp = act_ != activation::none;
+                w.lo = cb.lo;
+                w.hi = cb.hi;
+                w.out = y;
+                w.ldo = ldy;
+                write_out_(w);
             }
         });
     }
@@ -178,6 +183,7 @@ private:
         arch_ = simd::with_best_arch([&](auto arch) {
             using A = decltype(arch);
             kernel_ = &rows_kernels<A>::f32;
+            write_out_ = &rows_kernels<A>::write_out;
             nonzero_ = &rows_kernels<A>::nonzero;
             v = static_cast<index_t>(simd::lanes_of<float, A>());
         });
@@ -192,6 +198,7 @@ private:
     bool skip_ = true, sums_ = false;
     simd::arch_id arch_ = simd::arch_id::scalar;
     void (*kernel_)(const f32_rows_args&) noexcept = nullptr;
+    void (*write_out_)(const write_out_args<float>&) noexcept = nullptr;
     index_t (*nonzero_)(const float*, index_t, std::int32_t*, float*) noexcept = nullptr;
     column_split split_;
     aligned_buffer<float> wt_, bias_;

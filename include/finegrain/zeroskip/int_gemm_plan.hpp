@@ -142,33 +142,45 @@ public:
         if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag, sums ? ldy_ : 0, ld_, width_, !sums && !corrected && !signs_.empty());
         if (width_ > 1) lists_.pack(width_, nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
+        // Per column tile (batch > 1; batch 1: the task's columns): start its accumulators (zero, or
+        // the signs' correction), run the groups over it, write its outputs while still in cache.
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
-            if (corrected) {
-                for (index_t s = 0; s < nb; ++s) {
-                    sign_correction_args a;
-                    a.nibbles = nibbles_.data();
-                    a.tables = tables_.data() + s * steps_ * 64;
-                    a.steps = steps_;
-                    a.steps_per_widen = steps_per_widen_;
-                    a.start = starts_[s];
-                    a.y = y_.data() + s * ldy_;
-                    a.col_begin = c0;
-                    a.col_end = c1;
-                    sign_correction_(a);
-                }
-            } else {
-                for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + c0, 0, sizeof(std::int32_t) * std::size_t(c1 - c0));
-            }
             const index_t tile = nb == 1 ? c1 - c0 : column_tile(nb);
-            for (index_t b = c0; b < c1; b += tile) call(b, std::min(c1, b + tile), nb, !corrected);
-            const index_t o1 = std::min(c1, n_);
-            if (sums) {
-                for (index_t f = 0; f < frags_; ++f)
-                    std::memcpy(y + f * ldy + c0, y_.data() + f * ldy_ + c0, sizeof(std::int32_t) * std::size_t(o1 - c0));
-            } else {
-                for (index_t o = c0; o < o1; ++o)
-                    for (index_t s = 0; s < nb; ++s) y[o * ldy + s] = y_[s * ldy_ + o];
+            for (index_t b = c0; b < c1; b += tile) {
+                const index_t e = std::min(c1, b + tile), o1 = std::min(e, n_);
+                if (corrected) {
+                    for (index_t s = 0; s < nb; ++s) {
+                        sign_correction_args a;
+                        a.nibbles = nibbles_.data();
+                        a.tables = tables_.data() + s * steps_ * 64;
+                        a.steps = steps_;
+                        a.steps_per_widen = steps_per_widen_;
+                        a.start = starts_[s];
+                        a.y = y_.data() + s * ldy_;
+                        a.col_begin = b;
+                        a.col_end = e;
+                        sign_correction_(a);
+                    }
+                } else {
+                    for (index_t r = 0; r < rows_out; ++r) std::memset(y_.data() + r * ldy_ + b, 0, sizeof(std::int32_t) * std::size_t(e - b));
+                }
+                call(b, e, nb, !corrected);
+                if (o1 <= b) continue;
+                if (sums) {
+                    for (index_t f = 0; f < frags_; ++f)
+                        std::memcpy(y + f * ldy + b, y_.data() + f * ldy_ + b, sizeof(std::int32_t) * std::size_t(o1 - b));
+                } else {
+                    write_out_args<std::int32_t> w;
+                    w.acc = y_.data();
+                    w.ld_acc = ldy_;
+                    w.batch = nb;
+                    w.col_begin = b;
+                    w.col_end = o1;
+                    w.out = y;
+                    w.ldo = ldy;
+                    write_out_(w);
+                }
             }
         });
     }
@@ -226,6 +238,7 @@ private:
             }
             pack_sign_nibbles_ = &K::pack_sign_nibbles;
             sign_correction_ = &K::sign_correction;
+            write_out_ = &K::write_out;
             nonzero_ = &K::nonzero;
             if (pairs_) {
                 if (width_ == 2) s8_ = &K::pairs;
@@ -351,6 +364,7 @@ private:
     void (*pack_pairs_)(index_t, index_t, const std::uint8_t*, std::uint8_t*, index_t) noexcept = nullptr;  // or pack_quads
     void (*pack_sign_nibbles_)(index_t, index_t, const std::uint8_t*, std::uint8_t*) noexcept = nullptr;
     void (*sign_correction_)(const sign_correction_args&) noexcept = nullptr;
+    void (*write_out_)(const write_out_args<std::int32_t>&) noexcept = nullptr;
     index_t (*nonzero_)(const std::uint8_t*, index_t, std::int32_t*, std::int32_t*) noexcept = nullptr;  // uint8 inputs
     column_split split_;
     aligned_buffer<std::uint8_t> w8_;
