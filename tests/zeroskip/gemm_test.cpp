@@ -1,6 +1,8 @@
 // Zero-skip GEMV / small-batch GEMM (fp32 and integer, dense and polarized weights) against the
 // scalar references, on every arch.
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "finegrain/ref/gemm.hpp"
@@ -161,6 +163,39 @@ TEST_CASE("zeroskip fp32 gemm plan matches the reference on every arch")
                 plan.run(x.data(), got.data());
                 CHECK(plan.rows_run() == nonzeros);
                 fgtest::check_close(got.data(), want.data(), got.size(), fgtest::fp32_tol(k, 2, 1), plan.kernel_name());
+            }
+        }
+        SUBCASE("batch > 1 row listing: a row runs when any sample is non-zero (-0 is zero, NaN is not)")
+        {
+            for (index_t b : {3, 16}) {
+                CAPTURE(b);
+                const index_t k = 40;
+                std::vector<float> x(static_cast<std::size_t>(k * b), 0.0f);
+                index_t listed = 0;
+                for (index_t i = 0; i < k; ++i) {
+                    float* row = x.data() + i * b;
+                    const index_t s = (i * 7) % b;  // the one sample set (or not)
+                    switch (i % 4) {
+                    case 0: break;                                          // all +0
+                    case 1: for (index_t j = 0; j < b; ++j) row[j] = -0.0f; break;  // all -0
+                    case 2: row[s] = i % 8 == 2 ? std::numeric_limits<float>::quiet_NaN() : 1.5f; break;
+                    default: row[s] = -0.0f, row[(s + 1) % b] = float(i) - 20.5f; break;
+                    }
+                    listed += i % 4 >= 2;
+                }
+                const auto w = random_floats(std::size_t(5 * k), std::uint32_t(b));
+                std::vector<float> want(std::size_t(5 * b)), got(std::size_t(5 * b));
+                ref::gemm({w.data(), 5, k}, {x.data(), k, b}, {want.data(), 5, b}, nullptr, activation::none);
+                zeroskip::gemm_plan<float> plan(matrix_view<const float>(w.data(), 5, k), b);
+                plan.run(matrix_view<const float>(x.data(), k, b), matrix_view<float>(got.data(), 5, b));
+                CHECK(plan.rows_run() == listed);
+                for (std::size_t i = 0; i < got.size(); ++i) {
+                    INFO(i);
+                    if (std::isnan(want[i]))
+                        CHECK(std::isnan(got[i]));
+                    else
+                        CHECK(std::fabs(double(got[i]) - double(want[i])) <= fgtest::fp32_tol(k, 21, 1));
+                }
             }
         }
         const std::vector<float> w(12, 1.0f);

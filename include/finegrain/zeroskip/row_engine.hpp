@@ -68,6 +68,26 @@ inline void require_batch1_io(index_t batch, const void* x, const void* y)
     finegrain::detail::require(x != nullptr && y != nullptr, "x", "nullptr", "x and y must not be null");
 }
 
+/// Is any of x[0..n) non-zero? (fp32: as x != 0, so -0 is zero and NaN is not.) Branch-free over
+/// the samples, so it vectorises: an OR of the bits, shifted past the fp32 sign.
+template <class X>
+inline bool any_nonzero(const X* x, index_t n) noexcept
+{
+    if constexpr (std::is_same<X, float>::value) {
+        std::uint32_t bits = 0;
+        for (index_t s = 0; s < n; ++s) {
+            std::uint32_t u;
+            std::memcpy(&u, x + s, sizeof u);
+            bits |= u << 1;
+        }
+        return bits != 0;
+    } else {
+        std::uint32_t bits = 0;
+        for (index_t s = 0; s < n; ++s) bits |= x[s];
+        return bits != 0;
+    }
+}
+
 /// Per-call row lists: sized for the worst case at plan time.
 template <class V>
 struct row_lists {
@@ -182,9 +202,7 @@ struct row_lists {
             } else {
                 for (index_t k = f0; k < f1; ++k) {
                     const X* xk = x + k * ldx;
-                    bool any = !skip_zeros;
-                    for (index_t s = 0; s < batch && !any; ++s) any = xk[s] != X(0);
-                    if (!any) continue;
+                    if (skip_zeros && !any_nonzero(xk, batch)) continue;
                     rows[entries] = static_cast<std::int32_t>(k);
                     for (index_t s = 0; s < batch; ++s) values[entries * batch + s] = static_cast<V>(xk[s]);
                     ++entries;
