@@ -145,6 +145,7 @@ TEST_CASE("zeroskip fp32 gemm plan matches the reference on every arch")
             check_f32(65, 300, 1, 1.0, 0, &pool, 46);
             check_f32(70, 40, 2, 0.5, 8, &pool, 42);
             check_f32(40, 20, 64, 0.9, 0, nullptr, 43);
+            check_f32(700, 24, 64, 0.5, 0, nullptr, 44);  // two column tiles (f32_tile_values / 64 = 512)
         }
         SUBCASE("batch-1 non-zero listing: -0 is zero, non-zeros in every lane and in the tail")
         {
@@ -211,6 +212,18 @@ TEST_CASE("zeroskip integer gemm plan is exact on every arch")
         using A = decltype(arch);
         std::uint32_t seed = 7;
         SUBCASE("uint8 inputs") { int_battery<std::uint8_t>(seed); }
+        SUBCASE("batch 64: several column tiles (int_tile_values / 64 = 128 columns)")
+        {
+            std::vector<std::int8_t> w8(std::size_t(300 * 20));
+            std::mt19937 rng(5);
+            for (auto& v : w8) v = static_cast<std::int8_t>(int(rng() % 256) - 128);
+            const auto q8 = random_int_polarized<std::uint8_t>(300, 20, 4, 8, 6);
+            check_int<std::uint8_t>(300, 20, 64, 0.5, true, 7, [&](auto&& go) {
+                go(matrix_view<const std::int8_t>(w8.data(), 300, 20),
+                   [&](auto xv, auto yv) { ref::gemm_int(matrix_view<const std::int8_t>(w8.data(), 300, 20), xv, yv); });
+                go(q8, [&](auto xv, auto yv) { ref::polarized_gemm_int(q8, xv, yv); });
+            });
+        }
         SUBCASE("uint16 inputs") { int_battery<std::uint16_t>(seed); }
         SUBCASE("uint8 batch-1 non-zero listing: non-zeros in every lane and in the tail, odd counts padded")
         {

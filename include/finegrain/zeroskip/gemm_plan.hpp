@@ -77,7 +77,7 @@ public:
         }
         const index_t rows_out = sums_ ? frags_ : batch_;
         // Per column tile: clear its accumulators, run the groups over it, write its outputs
-        // (the tile's accumulators are still in cache: batch 16, 512 columns = 32 KB).
+        // (the tile's accumulators are still in cache: batch 16, 2048 columns = 128 KB).
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
             f32_rows_args a;
@@ -88,7 +88,7 @@ public:
             a.ldw = ldw_;
             a.y = y_.data();
             a.ldy = ldy_;
-            const index_t tile = batch_ == 1 ? c1 - c0 : column_tile(batch_);
+            const index_t tile = batch_ == 1 ? c1 - c0 : column_tile(batch_, f32_tile_values);
             for (a.col_begin = c0; a.col_begin < c1; a.col_begin += tile) {
                 a.col_end = std::min(c1, a.col_begin + tile);
                 for (index_t r = 0; r < rows_out; ++r)

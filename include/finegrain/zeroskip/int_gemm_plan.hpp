@@ -146,7 +146,7 @@ public:
         // the signs' correction), run the groups over it, write its outputs while still in cache.
         parallel_for(pool_, static_cast<std::size_t>(split_.tasks), [&](std::size_t t, std::size_t) {
             const index_t c0 = split_.begin(static_cast<index_t>(t)), c1 = split_.end(static_cast<index_t>(t));
-            const index_t tile = nb == 1 ? c1 - c0 : column_tile(nb);
+            const index_t tile = nb == 1 ? c1 - c0 : column_tile(nb, int_tile_values);
             for (index_t b = c0; b < c1; b += tile) {
                 const index_t e = std::min(c1, b + tile), o1 = std::min(e, n_);
                 if (corrected) {

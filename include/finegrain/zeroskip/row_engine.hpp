@@ -13,7 +13,7 @@
 //      rows_kernels::nonzero (a lane mask per vector) and cut the list with group_listed;
 //   2. the columns are split in col_step multiples over the workers; each zeroes its slice of
 //      the accumulators and runs the kernel over all groups (batch > 1: in column tiles that
-//      keep the batch x tile accumulators in L1); fp32 at batch 1 with several workers splits
+//      keep the batch x tile accumulators in L2, fp32, or L1, integer); fp32 at batch 1 with several workers splits
 //      the groups instead (slice/part_begin: every worker streams whole rows into its own
 //      accumulator row, the caller sums them);
 //   3. the epilogue writes the slice to the caller's output (transposed: out[o][s]).
@@ -268,10 +268,19 @@ struct column_split {
     index_t end(index_t t) const { return std::min(padded, (t + 1) * per_task); }
 };
 
-/// Columns per tile for batch > 1: batch x tile int32/float accumulators in about 32 KB.
-inline index_t column_tile(index_t batch)
+/// Accumulators per column tile at batch > 1 (batch x tile values). fp32: 128 KB, in L2; the
+/// weight rows are then read in 8 KB pieces at batch 16 (Zen 5, fc7 from DRAM, 0 / 70 / 90 %
+/// shared zeros, against 32 KB tiles: batch 16 0.73-0.75 / 2.26-2.30 / 5.76-5.93 -> 0.75 /
+/// 2.39-2.44 / 6.06-6.46 x our GEMM, batch 8 0.83-0.88 / 2.73-2.79 / 6.94-7.75 -> 0.98-1.04 /
+/// 3.16-3.21 / 7.86-9.07; 64 KB gained less, 256 and 512 KB no more). Integer: 32 KB, in
+/// L1 (their benchmarks read the weights from L3, and 128 KB lost 5-10 % at batch 16).
+constexpr index_t f32_tile_values = 32768;
+constexpr index_t int_tile_values = 8192;
+
+/// Columns per tile for batch > 1: about `values` accumulators (batch x tile).
+inline index_t column_tile(index_t batch, index_t values)
 {
-    return std::max(col_step, (8192 / std::max<index_t>(1, batch)) / col_step * col_step);
+    return std::max(col_step, (values / std::max<index_t>(1, batch)) / col_step * col_step);
 }
 
 } // namespace detail
