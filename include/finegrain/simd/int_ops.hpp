@@ -32,6 +32,13 @@
 //                       NaN counts as non-zero, -0 as zero, as the scalar compare)
 //   nonzero_bytes(p)    x86 only: bit j set where uint8 p[j] != 0, j < nonzero_bytes_width<Arch>()
 //                       (16 on sse4_2, 32 on avx2 and avx512)
+//   interleave_u8x4(r, q)  avx512 only: 64 bytes of each of 4 rows r[0..3] as 4 vectors of 16
+//                       int32 lanes holding (r0, r1, r2, r3) bytes: lane 4j + i of q[v] is stored
+//                       position 16j + 4v + i (x86 unpacks work inside 128-bit lanes; rows stored
+//                       permuted by quad_column_of_position<Arch> put column 16v + 4j + i there)
+//   dot4_u8s8(acc, x, w)  avx512 + VNNI (FINEGRAIN_TARGET_VNNI; plans check simd::vnni_runnable()):
+//                       acc + the sum of the 4 uint8 x int8 byte products of each int32 lane
+//                       (vpdpbusd: exact, wraps; x the uint8 side)
 // Loads read exactly the bytes of their lanes (no over-read).
 #pragma once
 
@@ -170,6 +177,28 @@ FINEGRAIN_ALWAYS_INLINE std::uint32_t nonzero_bytes(const std::uint8_t* p) noexc
 {
     const __m128i zero = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_setzero_si128());
     return ~static_cast<std::uint32_t>(_mm_movemask_epi8(zero)) & 0xffffu;
+}
+
+// ---- avx512 (+ VNNI) ---------------------------------------------------------------------------
+/// Functions that use VNNI carry this (GCC adds it to the TU's AVX-512 flags): plans run them
+/// only where simd::vnni_runnable().
+#define FINEGRAIN_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE void interleave_u8x4(const batch<std::uint8_t, Arch> (&r)[4], batch<std::int32_t, Arch> (&q)[4]) noexcept
+{
+    const __m512i t0 = _mm512_unpacklo_epi8(r[0], r[1]), t1 = _mm512_unpackhi_epi8(r[0], r[1]);
+    const __m512i t2 = _mm512_unpacklo_epi8(r[2], r[3]), t3 = _mm512_unpackhi_epi8(r[2], r[3]);
+    q[0] = _mm512_unpacklo_epi16(t0, t2);
+    q[1] = _mm512_unpackhi_epi16(t0, t2);
+    q[2] = _mm512_unpacklo_epi16(t1, t3);
+    q[3] = _mm512_unpackhi_epi16(t1, t3);
+}
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_TARGET_VNNI inline batch<std::int32_t, Arch> dot4_u8s8(const batch<std::int32_t, Arch>& acc, const batch<std::int32_t, Arch>& x,
+                                                                 const batch<std::int32_t, Arch>& w) noexcept
+{
+    return _mm512_dpbusd_epi32(acc, x, w);
 }
 
 // ---- avx2 -------------------------------------------------------------------------------------

@@ -690,29 +690,25 @@ namespace vnni {
 /// from DRAM, 3 at batch > 1 were no faster (weights are held in registers: 4 vectors a quad).
 constexpr index_t merged_groups = 2;
 
-/// The 64 columns at c of rows r[0..3], interleaved bytewise: q[v] lane 4j + i holds the four
-/// rows' weights of column 16v + 4j + i of the block (stored permuted by quad_column_of_position).
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) inline void load_quad(const std::int8_t* const* r, index_t c,
-                                                                             __m512i* q) noexcept
+/// The 64 columns at c of the quad of rows r[0..3] as 4 vectors of (w0, w1, w2, w3) lanes.
+template <class Arch>
+FINEGRAIN_ALWAYS_INLINE void load_quad(const std::int8_t* const* r, index_t c, simd::batch<std::int32_t, Arch> (&q)[4]) noexcept
 {
-    const __m512i r0 = _mm512_loadu_si512(r[0] + c), r1 = _mm512_loadu_si512(r[1] + c);
-    const __m512i r2 = _mm512_loadu_si512(r[2] + c), r3 = _mm512_loadu_si512(r[3] + c);
-    const __m512i t0 = _mm512_unpacklo_epi8(r0, r1), t1 = _mm512_unpackhi_epi8(r0, r1);
-    const __m512i t2 = _mm512_unpacklo_epi8(r2, r3), t3 = _mm512_unpackhi_epi8(r2, r3);
-    q[0] = _mm512_unpacklo_epi16(t0, t2);
-    q[1] = _mm512_unpackhi_epi16(t0, t2);
-    q[2] = _mm512_unpacklo_epi16(t1, t3);
-    q[3] = _mm512_unpackhi_epi16(t1, t3);
+    using U8 = simd::batch<std::uint8_t, Arch>;
+    const U8 rows[4] = {U8::load_unaligned(reinterpret_cast<const std::uint8_t*>(r[0] + c)),
+                        U8::load_unaligned(reinterpret_cast<const std::uint8_t*>(r[1] + c)),
+                        U8::load_unaligned(reinterpret_cast<const std::uint8_t*>(r[2] + c)),
+                        U8::load_unaligned(reinterpret_cast<const std::uint8_t*>(r[3] + c))};
+    simd::interleave_u8x4<Arch>(rows, q);
 }
 
 /// Q quads of rows (row pointers w[0..4Q)) x columns [c0, c1) in 64-column steps, every sample;
-/// prefetches one line per 64 columns of the rows next[0..A). Only instantiated in avx512 code;
-/// the target attribute adds VNNI to the TU's AVX-512 flags.
-template <int Q, int A>
-__attribute__((target("avx512f,avx512bw,avx512vnni"))) void quads_group(const std::int8_t* const* w, const std::int8_t* const* next,
-                                                                        const std::int32_t* x, index_t batch, std::int32_t* y,
-                                                                        index_t ldy, index_t c0, index_t c1) noexcept
+/// prefetches one line per 64 columns of the rows next[0..A). Instantiated for avx512 only.
+template <class Arch, int Q, int A>
+FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::int8_t* const* next, const std::int32_t* x,
+                                      index_t batch, std::int32_t* y, index_t ldy, index_t c0, index_t c1) noexcept
 {
+    using I32 = simd::batch<std::int32_t, Arch>;
     const std::int8_t* wr[4 * Q];  // local copies: the y stores cannot alias them
     const std::int8_t* ahead[A];
 #pragma GCC unroll 32
@@ -720,46 +716,46 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void quads_group(const st
 #pragma GCC unroll 32
     for (int r = 0; r < A; ++r) ahead[r] = next[r];
     if (batch == 1) {
-        __m512i xq[Q];
+        I32 xq[Q];
 #pragma GCC unroll 8
-        for (int q = 0; q < Q; ++q) xq[q] = _mm512_set1_epi32(x[q]);
+        for (int q = 0; q < Q; ++q) xq[q] = I32(x[q]);
         for (index_t c = c0; c < c1; c += 64) {
 #pragma GCC unroll 32
             for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 2);
-            __m512i acc[4];
+            I32 acc[4];
 #pragma GCC unroll 4
-            for (int v = 0; v < 4; ++v) acc[v] = _mm512_loadu_si512(y + c + 16 * v);
+            for (int v = 0; v < 4; ++v) acc[v] = I32::load_unaligned(y + c + 16 * v);
 #pragma GCC unroll 8
             for (int q = 0; q < Q; ++q) {
-                __m512i wq[4];
-                load_quad(wr + 4 * q, c, wq);
+                I32 wq[4];
+                load_quad<Arch>(wr + 4 * q, c, wq);
 #pragma GCC unroll 4
-                for (int v = 0; v < 4; ++v) acc[v] = _mm512_dpbusd_epi32(acc[v], xq[q], wq[v]);
+                for (int v = 0; v < 4; ++v) acc[v] = simd::dot4_u8s8<Arch>(acc[v], xq[q], wq[v]);
             }
 #pragma GCC unroll 4
-            for (int v = 0; v < 4; ++v) _mm512_storeu_si512(y + c + 16 * v, acc[v]);
+            for (int v = 0; v < 4; ++v) acc[v].store_unaligned(y + c + 16 * v);
         }
         return;
     }
     for (index_t c = c0; c < c1; c += 64) {
 #pragma GCC unroll 32
         for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 1);
-        __m512i wq[Q][4];
+        I32 wq[Q][4];
 #pragma GCC unroll 8
-        for (int q = 0; q < Q; ++q) load_quad(wr + 4 * q, c, wq[q]);
+        for (int q = 0; q < Q; ++q) load_quad<Arch>(wr + 4 * q, c, wq[q]);
         for (index_t s = 0; s < batch; ++s) {
             std::int32_t* ys = y + s * ldy + c;
-            __m512i acc[4];
+            I32 acc[4];
 #pragma GCC unroll 4
-            for (int v = 0; v < 4; ++v) acc[v] = _mm512_loadu_si512(ys + 16 * v);
+            for (int v = 0; v < 4; ++v) acc[v] = I32::load_unaligned(ys + 16 * v);
 #pragma GCC unroll 8
             for (int q = 0; q < Q; ++q) {
-                const __m512i xq = _mm512_set1_epi32(x[q * batch + s]);
+                const I32 xq(x[q * batch + s]);
 #pragma GCC unroll 4
-                for (int v = 0; v < 4; ++v) acc[v] = _mm512_dpbusd_epi32(acc[v], xq, wq[q][v]);
+                for (int v = 0; v < 4; ++v) acc[v] = simd::dot4_u8s8<Arch>(acc[v], xq, wq[q][v]);
             }
 #pragma GCC unroll 4
-            for (int v = 0; v < 4; ++v) _mm512_storeu_si512(ys + 16 * v, acc[v]);
+            for (int v = 0; v < 4; ++v) acc[v].store_unaligned(ys + 16 * v);
         }
     }
 }
@@ -789,7 +785,7 @@ void rows_kernels<Arch>::quads(const int_rows_args<std::int8_t>& a) noexcept
             for (index_t j = 0; j < n; ++j) rows_ahead(g, a.w, a.ldw, gi + skip + j, next + j * max_group);
             const std::int32_t* x = a.x + (e / 4) * a.batch;
             auto run = [&](auto q, auto ahead) {
-                vnni::quads_group<decltype(q)::value, decltype(ahead)::value>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end);
+                vnni::quads_pass<Arch, decltype(q)::value, decltype(ahead)::value>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end);
             };
             using std::integral_constant;
             switch ((e1 - e) / 4) {
