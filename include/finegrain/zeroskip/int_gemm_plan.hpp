@@ -14,14 +14,15 @@
 // sum; rows_kernels::sign_correction, nibble lookups of per-call tables), batch > 1 decodes
 // each group's weights per chunk. With VNNI the codes are stored biased, h = v - 128 (an int8),
 // and every batch runs the int8 quad kernel on h over all rows after a per-sample start of
-// 128 * sum_k x_k - 255 * sum_f n X_f (sum w x = sum h x + 128 sum x - 255 sum_f n X_f). Other B >= 8 cases: magnitudes, and each fragment's sign is
-// applied to each group's int32 sum (a group spans at most two fragments, each part with its own
-// sign). uint8 inputs with 8-bit weights take int16 products (madd), or, for int8 weights
-// (dense and folded) on a CPU with AVX-512 VNNI, quads of uint8 x int8 products (vpdpbusd;
-// kernel name "..._vnni"; simd::allow_vnni); uint16 inputs or 16-bit magnitudes take int32
-// products. Results are bit-exact: the plan rejects shapes whose worst
-// case K * max(x) * max|w| exceeds int32 (offset codes: sum v x and 255 * sum_f n X_f are each
-// <= K * 255 * 255 within the same bound, and y moves monotonically between them).
+// 128 sum_k x_k - 255 sum_f n X_f (sum w x = sum h x + 128 sum x - 255 sum_f n X_f). Other
+// B >= 8 cases: magnitudes, and each fragment's sign is applied to each group's int32 sum (a
+// group spans at most two fragments, each part with its own sign). uint8 inputs with 8-bit
+// weights take int16 products (madd), or, for int8 and biased weights on a CPU with AVX-512
+// VNNI, quads of uint8 x int8 products (vpdpbusd; kernel name "..._vnni"; simd::allow_vnni);
+// uint16 inputs or 16-bit magnitudes take int32 products. Results are bit-exact: the plan
+// rejects shapes whose worst case K * max(x) * max|w| exceeds int32 (offset codes: sum v x and
+// 255 * sum_f n X_f are each <= K * 255 * 255 within the same bound, and y moves monotonically
+// between them; biased codes: every step wraps modulo 2^32 and the final sum fits int32).
 // The same engine, run with every row and without signs, gives the per-fragment partial sums
 // (polarized::partial_sums_plan). run() allocates nothing.
 #pragma once
