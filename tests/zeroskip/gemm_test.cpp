@@ -1,8 +1,10 @@
 // Zero-skip GEMV / small-batch GEMM (fp32 and integer, dense and polarized weights) against the
 // scalar references, on every arch.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "finegrain/ref/gemm.hpp"
@@ -252,6 +254,59 @@ TEST_CASE("zeroskip integer gemm plan is exact on every arch")
                 CHECK(plan.rows_run() == (nonzeros + width - 1) / width * width);
                 for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::int64_t(got[i]) == want[i]);
             }
+        }
+    });
+}
+
+TEST_CASE("zeroskip quad-block kernel (every row, uint8 x int8) against a plain sum, every arch and batch 1..3")
+{
+    // rows_kernels::quad_blocks directly: the plans pick it on avx512 with VNNI only, so the
+    // other archs' loop is reached here. K = 21 (blocks of 16: a full pass, then a partial one
+    // whose last quad has one real row and three pads), 128 columns (two 64-column chunks).
+    const index_t k = 21, cols = 128, ld = cols + 64, quads = (k + 3) / 4;
+    std::mt19937 rng(17);
+    std::vector<std::int8_t> w(std::size_t(k * cols));
+    for (auto& v : w) v = static_cast<std::int8_t>(int(rng() % 256) - 128);
+    finegrain::aligned_buffer<std::int8_t> blocks(((k + 15) / 16) * 16 * ld);
+    for (index_t r = 0; r < k; ++r)
+        for (index_t c = 0; c < cols; ++c) blocks[zeroskip::quad_block_offset(r, c, ld)] = w[std::size_t(r * cols + c)];
+    // Entries: every row in order, then pads (row k - 1, x = 0) to whole quads; groups of 8.
+    std::vector<std::int32_t> rows;
+    for (index_t r = 0; r < quads * 4; ++r) rows.push_back(static_cast<std::int32_t>(std::min(r, k - 1)));
+    std::vector<index_t> ends;
+    for (index_t e = 8; e < quads * 4; e += 8) ends.push_back(e);
+    ends.push_back(quads * 4);
+    fgtest::for_each_runnable_int_path([&](auto arch) {
+        using A = decltype(arch);
+        if (A::id == finegrain::simd::arch_id::avx512 && !finegrain::simd::vnni_runnable()) return;  // the VNNI pass needs VNNI
+        for (index_t b = 1; b <= 3; ++b) {
+            CAPTURE(b);
+            std::vector<std::uint8_t> x(std::size_t(k * b));
+            for (auto& v : x) v = static_cast<std::uint8_t>(rng() % 4 == 0 ? 0 : rng() % 256);
+            std::vector<std::int32_t> xq(std::size_t(quads * b), 0);  // x(4q) | x(4q+1) << 8 | ...
+            for (index_t r = 0; r < k; ++r)
+                for (index_t s = 0; s < b; ++s)
+                    xq[std::size_t((r / 4) * b + s)] |= static_cast<std::int32_t>(std::uint32_t(x[std::size_t(r * b + s)]) << (8 * (r % 4)));
+            std::vector<std::int32_t> y(std::size_t(b * cols), 5);  // accumulates onto 5
+            zeroskip::int_rows_args<std::int8_t> a;
+            a.groups.count = static_cast<index_t>(ends.size());
+            a.groups.end = ends.data();
+            a.groups.rows = rows.data();
+            a.x = xq.data();
+            a.batch = b;
+            a.w = blocks.data();
+            a.ldw = ld;
+            a.y = y.data();
+            a.ldy = cols;
+            a.col_begin = 0;
+            a.col_end = cols;
+            zeroskip::rows_kernels<A>::quad_blocks(a);
+            for (index_t s = 0; s < b; ++s)
+                for (index_t c = 0; c < cols; ++c) {
+                    std::int64_t want = 5;
+                    for (index_t r = 0; r < k; ++r) want += std::int64_t(x[std::size_t(r * b + s)]) * w[std::size_t(r * cols + c)];
+                    REQUIRE(std::int64_t(y[std::size_t(s * cols + c)]) == want);
+                }
         }
     });
 }

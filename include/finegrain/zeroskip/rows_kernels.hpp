@@ -58,6 +58,12 @@
 //   Numerics: exact int32 (vpdpbusd wraps, it does not saturate). Other archs (never chosen by
 //             the plans, which run pairs there): the scalar loop on the natural layout.
 //
+// rows_kernels<Arch>::quad_blocks (the same products; batch-1 plans that run every row)
+//   Layout:   rows in blocks of 16 (quad_block_offset): per 64 columns a block holds 1 KB, quad
+//             j's four vectors of (w0, w1, w2, w3) lanes at 256 j, in column order, so a pass
+//             over a block reads one contiguous stream with no unpacks.
+//   Computes / Numerics: as quads (the plan lists every row in order, so a pass is a block).
+//
 // rows_kernels<Arch>::sign_correction (offset-coded weights, w = v - 255 n: batch 1, or every
 // sample of any batch when the codes run biased on the VNNI quads)
 //   Computes: y[c] = start - code_offset * sum_j n(j, c) X_j for c in [col_begin, col_end), where the
@@ -169,6 +175,14 @@ struct sign_correction_args {
 /// Entries per group; column ranges are multiples of col_step (every arch's chunk divides it).
 constexpr index_t max_group = 8;
 constexpr index_t col_step = 64;
+
+/// Quad-block layout (rows_kernels::quad_blocks): the byte of weight row `row`, column `col`, for
+/// rows `ld` bytes long: blocks of 16 rows, per 64 columns 1 KB: quad (row % 16) / 4 at 256 bytes
+/// each, its 4 vectors of 16 columns at 64 bytes, 4 bytes (the quad's rows) per column.
+constexpr index_t quad_block_offset(index_t row, index_t col, index_t ld) noexcept
+{
+    return row / 16 * 16 * ld + col / 64 * 1024 + (row % 16) / 4 * 256 + (col % 64) / 16 * 64 + (col % 16) * 4 + row % 4;
+}
 /// The group whose rows are prefetched while a group streams (1 = the next): batch-1 integer
 /// pairs and every kernel at batch > 1.
 constexpr index_t prefetch_groups = 2;
@@ -189,6 +203,8 @@ struct rows_kernels {
     static void pairs(const int_rows_args<std::uint8_t>& a) noexcept;
     static void pairs(const int_rows_args<std::int8_t>& a) noexcept;
     static void quads(const int_rows_args<std::int8_t>& a) noexcept;
+    /// quads() on weights laid out by pack_quad_blocks (every row runs: plans without skipping).
+    static void quad_blocks(const int_rows_args<std::int8_t>& a) noexcept;
     static void wide(const int_rows_args<std::uint8_t>& a) noexcept;
     static void wide(const int_rows_args<std::int8_t>& a) noexcept;
     static void wide(const int_rows_args<std::uint16_t>& a) noexcept;
@@ -704,31 +720,52 @@ FINEGRAIN_ALWAYS_INLINE void load_quad(const std::int8_t* const* r, index_t c, s
 
 /// Q quads of rows (row pointers w[0..4Q)) x columns [c0, c1) in 64-column steps, every sample;
 /// prefetches one line per 64 columns of the rows next[0..A). Instantiated for avx512 only.
-template <class Arch, int Q, int A>
+/// Quad q of a pass over quad blocks (quad_block_offset): w[q] + 16 c, 4 vectors 64 bytes apart.
+template <class Arch>
+FINEGRAIN_ALWAYS_INLINE void load_quad_block(const std::int8_t* q, index_t c, simd::batch<std::int32_t, Arch> (&v)[4]) noexcept
+{
+    using I32 = simd::batch<std::int32_t, Arch>;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) v[i] = I32::load_unaligned(reinterpret_cast<const std::int32_t*>(q + 16 * c + 64 * i));
+}
+
+/// Packed: w[0..Q) are quads of a quad-block layout, next[0] the next pass's block (batch 1 reads
+/// one stream the hardware streamers follow; batch > 1 reads a column tile of each block, so
+/// its 1 KB per 64 columns of the next block is prefetched); else w[0..4Q) are rows and next
+/// the A rows to prefetch.
+template <class Arch, int Q, int A, bool Packed = false>
 FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::int8_t* const* next, const std::int32_t* x,
                                       index_t batch, std::int32_t* y, index_t ldy, index_t c0, index_t c1) noexcept
 {
     using I32 = simd::batch<std::int32_t, Arch>;
-    const std::int8_t* wr[4 * Q];  // local copies: the y stores cannot alias them
-    const std::int8_t* ahead[A];
+    constexpr int W = Packed ? Q : 4 * Q, N = Packed ? 1 : A;
+    const std::int8_t* wr[W];  // local copies: the y stores cannot alias them
+    const std::int8_t* ahead[N];
 #pragma GCC unroll 32
-    for (int r = 0; r < 4 * Q; ++r) wr[r] = w[r];
+    for (int r = 0; r < W; ++r) wr[r] = w[r];
 #pragma GCC unroll 32
-    for (int r = 0; r < A; ++r) ahead[r] = next[r];
+    for (int r = 0; r < N; ++r) ahead[r] = next[r];
+    auto load = [&](int q, index_t c, I32(&v)[4]) {
+        if constexpr (Packed)
+            load_quad_block<Arch>(wr[q], c, v);
+        else
+            load_quad<Arch>(wr + 4 * q, c, v);
+    };
     if (batch == 1) {
         I32 xq[Q];
 #pragma GCC unroll 8
         for (int q = 0; q < Q; ++q) xq[q] = I32(x[q]);
         for (index_t c = c0; c < c1; c += 64) {
+            if constexpr (!Packed)
 #pragma GCC unroll 32
-            for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 2);
+                for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 2);
             I32 acc[4];
 #pragma GCC unroll 4
             for (int v = 0; v < 4; ++v) acc[v] = I32::load_unaligned(y + c + 16 * v);
 #pragma GCC unroll 8
             for (int q = 0; q < Q; ++q) {
                 I32 wq[4];
-                load_quad<Arch>(wr + 4 * q, c, wq);
+                load(q, c, wq);
 #pragma GCC unroll 4
                 for (int v = 0; v < 4; ++v) acc[v] = simd::dot4_u8s8<Arch>(acc[v], xq[q], wq[v]);
             }
@@ -738,11 +775,16 @@ FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::in
         return;
     }
     for (index_t c = c0; c < c1; c += 64) {
+        if constexpr (Packed) {
+#pragma GCC unroll 16
+            for (int l = 0; l < 16; ++l) __builtin_prefetch(ahead[0] + 16 * c + 64 * l, 0, 1);
+        } else {
 #pragma GCC unroll 32
-        for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 1);
+            for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 1);
+        }
         I32 wq[Q][4];
 #pragma GCC unroll 8
-        for (int q = 0; q < Q; ++q) load_quad<Arch>(wr + 4 * q, c, wq[q]);
+        for (int q = 0; q < Q; ++q) load(q, c, wq[q]);
         for (index_t s = 0; s < batch; ++s) {
             std::int32_t* ys = y + s * ldy + c;
             I32 acc[4];
@@ -801,6 +843,57 @@ void rows_kernels<Arch>::quads(const int_rows_args<std::int8_t>& a) noexcept
     }
 #endif
     scalar_int(a, 4);
+}
+
+template <class Arch>
+void rows_kernels<Arch>::quad_blocks(const int_rows_args<std::int8_t>& a) noexcept
+{
+#if FINEGRAIN_X86_64
+    if constexpr (Arch::id == simd::arch_id::avx512) {
+        constexpr index_t G = vnni::merged_groups;
+        const row_groups& g = a.groups;
+        index_t e = g.first;
+        for (index_t gi = 0; gi < g.count;) {
+            index_t n = 1;
+            if (g.end[gi] - e == max_group)
+                while (n < G && gi + n < g.count && g.end[gi + n] - g.end[gi + n - 1] == max_group) ++n;
+            const index_t e1 = g.end[gi + n - 1];
+            const std::int8_t* q[G * max_group / 4];
+            for (index_t i = e; i < e1; i += 4) q[(i - e) / 4] = a.w + quad_block_offset(g.rows[i], 0, a.ldw);
+            // The next pass's block (the last pass: its own; prefetches never fault).
+            const std::int8_t* next = a.w + quad_block_offset(e1 < g.end[g.count - 1] ? g.rows[e1] : g.rows[e], 0, a.ldw);
+            const std::int32_t* x = a.x + (e / 4) * a.batch;
+            switch ((e1 - e) / 4) {
+            case 1: vnni::quads_pass<Arch, 1, 1, true>(q, &next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 2: vnni::quads_pass<Arch, 2, 1, true>(q, &next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 4: vnni::quads_pass<Arch, 4, 1, true>(q, &next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            default: break;
+            }
+            gi += n;
+            e = e1;
+        }
+        return;
+    }
+#endif
+    // Other archs (never chosen): the plain loop on the quad-block layout.
+    const row_groups& g = a.groups;
+    index_t e = g.first;
+    for (index_t gi = 0; gi < g.count; ++gi) {
+        const index_t e1 = g.end[gi];
+        for (index_t s = 0; s < a.batch; ++s)
+            for (index_t c = a.col_begin; c < a.col_end; ++c) {
+                std::uint32_t sum = 0;
+                for (index_t i = e; i < e1; ++i) {
+                    const std::uint32_t xv = static_cast<std::uint32_t>(a.x[(i / 4) * a.batch + s]);
+                    const std::uint32_t xi = (xv >> (8 * unsigned(i % 4))) & 0xffu;
+                    const index_t row = static_cast<index_t>(g.rows[i]) / 4 * 4 + i % 4;  // pads repeat a row: their x is 0
+                    sum += xi * static_cast<std::uint32_t>(std::int32_t(a.w[quad_block_offset(row, c, a.ldw)]));
+                }
+                std::int32_t& out = a.y[s * a.ldy + c];
+                out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) + sum);
+            }
+        e = e1;
+    }
 }
 
 template <class Arch>
