@@ -252,6 +252,8 @@ private:
     static void pairs_any(const int_rows_args<Wt>& a) noexcept;
     template <class Wt>
     static void wide_any(const int_rows_args<Wt>& a) noexcept;
+    template <bool Packed>
+    static void quads_any(const int_rows_args<std::int8_t>& a) noexcept;
     template <class Wt>
     static void scalar_int(const int_rows_args<Wt>& a, index_t width) noexcept;
 };
@@ -706,6 +708,16 @@ namespace vnni {
 /// from DRAM, 3 at batch > 1 were no faster (weights are held in registers: 4 vectors a quad).
 constexpr index_t merged_groups = 2;
 
+/// The groups from gi (its first entry e) that run as one pass: up to merged_groups full groups
+/// in a row, else the one group.
+inline index_t pass_groups(const row_groups& g, index_t gi, index_t e) noexcept
+{
+    index_t n = 1;
+    if (g.end[gi] - e == max_group)
+        while (n < merged_groups && gi + n < g.count && g.end[gi + n] - g.end[gi + n - 1] == max_group) ++n;
+    return n;
+}
+
 /// The 64 columns at c of the quad of rows r[0..3] as 4 vectors of (w0, w1, w2, w3) lanes.
 template <class Arch>
 FINEGRAIN_ALWAYS_INLINE void load_quad(const std::int8_t* const* r, index_t c, simd::batch<std::int32_t, Arch> (&q)[4]) noexcept
@@ -808,45 +820,18 @@ FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::in
 template <class Arch>
 void rows_kernels<Arch>::quads(const int_rows_args<std::int8_t>& a) noexcept
 {
-#if FINEGRAIN_X86_64
-    if constexpr (Arch::id == simd::arch_id::avx512) {
-        constexpr index_t G = vnni::merged_groups;
-        const row_groups& g = a.groups;
-        index_t e = g.first;
-        for (index_t gi = 0; gi < g.count;) {
-            // Up to G full groups in a row run as one pass; a partial group runs alone.
-            index_t n = 1;
-            if (g.end[gi] - e == max_group)
-                while (n < G && gi + n < g.count && g.end[gi + n] - g.end[gi + n - 1] == max_group) ++n;
-            const index_t e1 = g.end[gi + n - 1];
-            const std::int8_t* w[G * max_group];
-            for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
-            // The rows of the next pass (passes of n groups; at least prefetch_groups ahead).
-            const std::int8_t* next[G * max_group];
-            const index_t skip = n > prefetch_groups ? n - prefetch_groups : 0;
-            for (index_t j = 0; j < n; ++j) rows_ahead(g, a.w, a.ldw, gi + skip + j, next + j * max_group);
-            const std::int32_t* x = a.x + (e / 4) * a.batch;
-            auto run = [&](auto q, auto ahead) {
-                vnni::quads_pass<Arch, decltype(q)::value, decltype(ahead)::value>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end);
-            };
-            using std::integral_constant;
-            switch ((e1 - e) / 4) {
-            case 1: run(integral_constant<int, 1>{}, integral_constant<int, max_group>{}); break;
-            case 2: run(integral_constant<int, 2>{}, integral_constant<int, max_group>{}); break;
-            case 4: run(integral_constant<int, 4>{}, integral_constant<int, 2 * max_group>{}); break;
-            default: break;
-            }
-            gi += n;
-            e = e1;
-        }
-        return;
-    }
-#endif
-    scalar_int(a, 4);
+    quads_any<false>(a);
 }
 
 template <class Arch>
 void rows_kernels<Arch>::quad_blocks(const int_rows_args<std::int8_t>& a) noexcept
+{
+    quads_any<true>(a);
+}
+
+template <class Arch>
+template <bool Packed>
+void rows_kernels<Arch>::quads_any(const int_rows_args<std::int8_t>& a) noexcept
 {
 #if FINEGRAIN_X86_64
     if constexpr (Arch::id == simd::arch_id::avx512) {
@@ -854,19 +839,24 @@ void rows_kernels<Arch>::quad_blocks(const int_rows_args<std::int8_t>& a) noexce
         const row_groups& g = a.groups;
         index_t e = g.first;
         for (index_t gi = 0; gi < g.count;) {
-            index_t n = 1;
-            if (g.end[gi] - e == max_group)
-                while (n < G && gi + n < g.count && g.end[gi + n] - g.end[gi + n - 1] == max_group) ++n;
-            const index_t e1 = g.end[gi + n - 1];
-            const std::int8_t* q[G * max_group / 4];
-            for (index_t i = e; i < e1; i += 4) q[(i - e) / 4] = a.w + quad_block_offset(g.rows[i], 0, a.ldw);
-            // The next pass's block (the last pass: its own; prefetches never fault).
-            const std::int8_t* next = a.w + quad_block_offset(e1 < g.end[g.count - 1] ? g.rows[e1] : g.rows[e], 0, a.ldw);
+            const index_t n = vnni::pass_groups(g, gi, e), e1 = g.end[gi + n - 1];
+            // Rows: the pass's rows, and the next pass's (at least prefetch_groups ahead). Quad
+            // blocks: the pass's quads, and the next pass's block (the last pass: its own).
+            const std::int8_t* w[G * max_group];
+            const std::int8_t* next[G * max_group];
+            if constexpr (Packed) {
+                for (index_t i = e; i < e1; i += 4) w[(i - e) / 4] = a.w + quad_block_offset(g.rows[i], 0, a.ldw);
+                next[0] = a.w + quad_block_offset(e1 < g.end[g.count - 1] ? g.rows[e1] : g.rows[e], 0, a.ldw);
+            } else {
+                for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
+                const index_t skip = n > prefetch_groups ? n - prefetch_groups : 0;
+                for (index_t j = 0; j < n; ++j) rows_ahead(g, a.w, a.ldw, gi + skip + j, next + j * max_group);
+            }
             const std::int32_t* x = a.x + (e / 4) * a.batch;
             switch ((e1 - e) / 4) {
-            case 1: vnni::quads_pass<Arch, 1, 1, true>(q, &next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
-            case 2: vnni::quads_pass<Arch, 2, 1, true>(q, &next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
-            case 4: vnni::quads_pass<Arch, 4, 1, true>(q, &next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 1: vnni::quads_pass<Arch, 1, max_group, Packed>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 2: vnni::quads_pass<Arch, 2, max_group, Packed>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
+            case 4: vnni::quads_pass<Arch, 4, 2 * max_group, Packed>(w, next, x, a.batch, a.y, a.ldy, a.col_begin, a.col_end); break;
             default: break;
             }
             gi += n;
@@ -875,24 +865,27 @@ void rows_kernels<Arch>::quad_blocks(const int_rows_args<std::int8_t>& a) noexce
         return;
     }
 #endif
-    // Other archs (never chosen): the plain loop on the quad-block layout.
-    const row_groups& g = a.groups;
-    index_t e = g.first;
-    for (index_t gi = 0; gi < g.count; ++gi) {
-        const index_t e1 = g.end[gi];
-        for (index_t s = 0; s < a.batch; ++s)
-            for (index_t c = a.col_begin; c < a.col_end; ++c) {
-                std::uint32_t sum = 0;
-                for (index_t i = e; i < e1; ++i) {
-                    const std::uint32_t xv = static_cast<std::uint32_t>(a.x[(i / 4) * a.batch + s]);
-                    const std::uint32_t xi = (xv >> (8 * unsigned(i % 4))) & 0xffu;
-                    const index_t row = static_cast<index_t>(g.rows[i]) / 4 * 4 + i % 4;  // pads repeat a row: their x is 0
-                    sum += xi * static_cast<std::uint32_t>(std::int32_t(a.w[quad_block_offset(row, c, a.ldw)]));
+    if constexpr (!Packed) {
+        scalar_int(a, 4);
+    } else {  // other archs (never chosen by the plans): the plain loop on the quad-block layout
+        const row_groups& g = a.groups;
+        index_t e = g.first;
+        for (index_t gi = 0; gi < g.count; ++gi) {
+            const index_t e1 = g.end[gi];
+            for (index_t s = 0; s < a.batch; ++s)
+                for (index_t c = a.col_begin; c < a.col_end; ++c) {
+                    std::uint32_t sum = 0;
+                    for (index_t i = e; i < e1; ++i) {
+                        const std::uint32_t xv = static_cast<std::uint32_t>(a.x[(i / 4) * a.batch + s]);
+                        const std::uint32_t xi = (xv >> (8 * unsigned(i % 4))) & 0xffu;
+                        const index_t row = static_cast<index_t>(g.rows[i]) / 4 * 4 + i % 4;  // pads: x is 0
+                        sum += xi * static_cast<std::uint32_t>(std::int32_t(a.w[quad_block_offset(row, c, a.ldw)]));
+                    }
+                    std::int32_t& out = a.y[s * a.ldy + c];
+                    out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) + sum);
                 }
-                std::int32_t& out = a.y[s * a.ldy + c];
-                out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) + sum);
-            }
-        e = e1;
+            e = e1;
+        }
     }
 }
 
