@@ -192,6 +192,16 @@ constexpr index_t prefetch_groups = 2;
 /// 7-10 % at 70 / 90 %, so it keeps 8-row passes.
 constexpr index_t f32_merge_min_batch = 16;
 
+/// The groups from gi (its first entry e) that run as one pass: up to `limit` full groups in a
+/// row, else the one group.
+inline index_t pass_groups(const row_groups& g, index_t gi, index_t e, index_t limit) noexcept
+{
+    index_t n = 1;
+    if (g.end[gi] - e == max_group)
+        while (n < limit && gi + n < g.count && g.end[gi + n] - g.end[gi + n - 1] == max_group) ++n;
+    return n;
+}
+
 template <class Arch>
 struct rows_kernels {
     static void f32(const f32_rows_args& a) noexcept;
@@ -203,7 +213,7 @@ struct rows_kernels {
     static void pairs(const int_rows_args<std::uint8_t>& a) noexcept;
     static void pairs(const int_rows_args<std::int8_t>& a) noexcept;
     static void quads(const int_rows_args<std::int8_t>& a) noexcept;
-    /// quads() on weights laid out by pack_quad_blocks (every row runs: plans without skipping).
+    /// quads() on weights laid out by quad_block_offset (every row runs: plans without skipping).
     static void quad_blocks(const int_rows_args<std::int8_t>& a) noexcept;
     static void wide(const int_rows_args<std::uint8_t>& a) noexcept;
     static void wide(const int_rows_args<std::int8_t>& a) noexcept;
@@ -372,8 +382,7 @@ void rows_kernels<Arch>::f32(const f32_rows_args& a) noexcept
     index_t e = g.first;
     for (index_t gi = 0; gi < g.count; ++gi) {
         // Batch >= f32_merge_min_batch: two full groups in a row run as one pass of 16 rows.
-        const bool merged = a.batch >= f32_merge_min_batch && !g.out_offset && g.end[gi] - e == max_group && gi + 1 < g.count &&
-                            g.end[gi + 1] - g.end[gi] == max_group;
+        const bool merged = a.batch >= f32_merge_min_batch && !g.out_offset && pass_groups(g, gi, e, 2) == 2;
         const index_t e1 = g.end[merged ? gi + 1 : gi];
         const float* w[2 * max_group];
         for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
@@ -638,6 +647,14 @@ template <class T>
 void rows_kernels<Arch>::write_out_any(const write_out_args<T>& a) noexcept
 {
     constexpr bool real = std::is_same<T, float>::value;
+    auto one = [&](index_t o, index_t s) {  // the scalar finish of output o, sample s
+        T v = a.acc[s * a.ld_acc + o];
+        if constexpr (real) {
+            if (a.bias) v += a.bias[o];
+            if (a.clamp) v = simd::clamp(simd::scalar_batch<float>(v), simd::scalar_batch<float>(a.lo), simd::scalar_batch<float>(a.hi)).v;
+        }
+        a.out[o * a.ldo + s] = v;
+    };
     index_t o = a.col_begin;
     if constexpr (Arch::id == simd::arch_id::avx512) {
         using B = simd::batch<float, Arch>;
@@ -664,25 +681,11 @@ void rows_kernels<Arch>::write_out_any(const write_out_args<T>& a) noexcept
                 for (index_t f = 0; f < L; ++f) dst[f] += P;
             }
             for (; s < a.batch; ++s)
-                for (index_t f = 0; f < L; ++f) {
-                    T v = a.acc[s * a.ld_acc + o + f];
-                    if constexpr (real) {
-                        if (a.bias) v += a.bias[o + f];
-                        if (a.clamp) v = simd::clamp(simd::scalar_batch<float>(v), simd::scalar_batch<float>(a.lo), simd::scalar_batch<float>(a.hi)).v;
-                    }
-                    a.out[(o + f) * a.ldo + s] = v;
-                }
+                for (index_t f = 0; f < L; ++f) one(o + f, s);
         }
     }
     for (; o < a.col_end; ++o)
-        for (index_t s = 0; s < a.batch; ++s) {
-            T v = a.acc[s * a.ld_acc + o];
-            if constexpr (real) {
-                if (a.bias) v += a.bias[o];
-                if (a.clamp) v = simd::clamp(simd::scalar_batch<float>(v), simd::scalar_batch<float>(a.lo), simd::scalar_batch<float>(a.hi)).v;
-            }
-            a.out[o * a.ldo + s] = v;
-        }
+        for (index_t s = 0; s < a.batch; ++s) one(o, s);
 }
 
 template <class Arch>
@@ -708,15 +711,6 @@ namespace vnni {
 /// from DRAM, 3 at batch > 1 were no faster (weights are held in registers: 4 vectors a quad).
 constexpr index_t merged_groups = 2;
 
-/// The groups from gi (its first entry e) that run as one pass: up to merged_groups full groups
-/// in a row, else the one group.
-inline index_t pass_groups(const row_groups& g, index_t gi, index_t e) noexcept
-{
-    index_t n = 1;
-    if (g.end[gi] - e == max_group)
-        while (n < merged_groups && gi + n < g.count && g.end[gi + n] - g.end[gi + n - 1] == max_group) ++n;
-    return n;
-}
 
 /// The 64 columns at c of the quad of rows r[0..3] as 4 vectors of (w0, w1, w2, w3) lanes.
 template <class Arch>
@@ -730,8 +724,6 @@ FINEGRAIN_ALWAYS_INLINE void load_quad(const std::int8_t* const* r, index_t c, s
     simd::interleave_u8x4<Arch>(rows, q);
 }
 
-/// Q quads of rows (row pointers w[0..4Q)) x columns [c0, c1) in 64-column steps, every sample;
-/// prefetches one line per 64 columns of the rows next[0..A). Instantiated for avx512 only.
 /// Quad q of a pass over quad blocks (quad_block_offset): w[q] + 16 c, 4 vectors 64 bytes apart.
 template <class Arch>
 FINEGRAIN_ALWAYS_INLINE void load_quad_block(const std::int8_t* q, index_t c, simd::batch<std::int32_t, Arch> (&v)[4]) noexcept
@@ -741,6 +733,7 @@ FINEGRAIN_ALWAYS_INLINE void load_quad_block(const std::int8_t* q, index_t c, si
     for (int i = 0; i < 4; ++i) v[i] = I32::load_unaligned(reinterpret_cast<const std::int32_t*>(q + 16 * c + 64 * i));
 }
 
+/// Q quads x columns [c0, c1) in 64-column steps, every sample (instantiated for avx512 only).
 /// Packed: w[0..Q) are quads of a quad-block layout, next[0] the next pass's block (batch 1 reads
 /// one stream the hardware streamers follow; batch > 1 reads a column tile of each block, so
 /// its 1 KB per 64 columns of the next block is prefetched); else w[0..4Q) are rows and next
@@ -839,7 +832,7 @@ void rows_kernels<Arch>::quads_any(const int_rows_args<std::int8_t>& a) noexcept
         const row_groups& g = a.groups;
         index_t e = g.first;
         for (index_t gi = 0; gi < g.count;) {
-            const index_t n = vnni::pass_groups(g, gi, e), e1 = g.end[gi + n - 1];
+            const index_t n = pass_groups(g, gi, e, G), e1 = g.end[gi + n - 1];
             // Rows: the pass's rows, and the next pass's (at least prefetch_groups ahead). Quad
             // blocks: the pass's quads, and the next pass's block (the last pass: its own).
             const std::int8_t* w[G * max_group];
