@@ -311,6 +311,58 @@ TEST_CASE("zeroskip quad-block kernel (every row, uint8 x int8) against a plain 
     });
 }
 
+TEST_CASE("zeroskip quad-panel kernel and input quads against a plain sum, every arch, batch 1..13")
+{
+    // rows_kernels::quad_panels and pack_input_quads directly (the plans pick them on avx512
+    // with VNNI only). K = 21: the last quad has one real row; 192 columns: three panels; batch
+    // 1..13 covers one to three sample tiles with every remainder; x rows are ldx = batch + 3 apart.
+    const index_t k = 21, cols = 192, quads = (k + 3) / 4;
+    std::mt19937 rng(23);
+    std::vector<std::int8_t> w(std::size_t(k * cols));
+    for (auto& v : w) v = static_cast<std::int8_t>(int(rng() % 256) - 128);
+    finegrain::aligned_buffer<std::int8_t> panels(quads * 4 * cols);
+    for (index_t r = 0; r < k; ++r)
+        for (index_t c = 0; c < cols; ++c) panels[zeroskip::quad_panel_offset(r, c, quads)] = w[std::size_t(r * cols + c)];
+    const std::vector<index_t> ends = {quads * 4};  // every row in order: one group
+    fgtest::for_each_runnable_int_path([&](auto arch) {
+        using A = decltype(arch);
+        if (A::id == finegrain::simd::arch_id::avx512 && !finegrain::simd::vnni_runnable()) return;  // the VNNI tiles need VNNI
+        for (index_t b : {1, 2, 5, 6, 7, 12, 13}) {
+            CAPTURE(b);
+            const index_t ldx = b + 3;
+            std::vector<std::uint8_t> x(std::size_t(k * ldx));
+            for (auto& v : x) v = static_cast<std::uint8_t>(rng() % 4 == 0 ? 0 : rng() % 256);
+            std::vector<std::int32_t> xq(std::size_t(quads * b), -1);
+            zeroskip::rows_kernels<A>::pack_input_quads(x.data(), ldx, k, b, xq.data());
+            for (index_t q = 0; q < quads; ++q)
+                for (index_t s = 0; s < b; ++s) {
+                    std::uint32_t want = 0;
+                    for (index_t i = 0; i < 4 && 4 * q + i < k; ++i) want |= std::uint32_t(x[std::size_t((4 * q + i) * ldx + s)]) << (8 * i);
+                    REQUIRE(static_cast<std::uint32_t>(xq[std::size_t(q * b + s)]) == want);
+                }
+            std::vector<std::int32_t> y(std::size_t(b * cols), 5);  // accumulates onto 5
+            zeroskip::int_rows_args<std::int8_t> a;
+            a.groups.count = 1;
+            a.groups.end = ends.data();
+            a.x = xq.data();
+            a.batch = b;
+            a.w = panels.data();
+            a.y = y.data();
+            a.ldy = cols;
+            a.col_begin = 64;  // the first panel is not run
+            a.col_end = cols;
+            zeroskip::rows_kernels<A>::quad_panels(a);
+            for (index_t s = 0; s < b; ++s)
+                for (index_t c = 0; c < cols; ++c) {
+                    std::int64_t want = 5;
+                    if (c >= 64)
+                        for (index_t r = 0; r < k; ++r) want += std::int64_t(x[std::size_t(r * ldx + s)]) * w[std::size_t(r * cols + c)];
+                    REQUIRE(std::int64_t(y[std::size_t(s * cols + c)]) == want);
+                }
+        }
+    });
+}
+
 TEST_CASE("zeroskip integer overflow edges: K = 4096 of max inputs x max magnitudes fits int32")
 {
     fgtest::for_each_runnable_int_path([](auto) {

@@ -36,6 +36,8 @@
 //                       int32 lanes holding (r0, r1, r2, r3) bytes: lane 4j + i of q[v] is stored
 //                       position 16j + 4v + i (x86 unpacks work inside 128-bit lanes; rows stored
 //                       permuted by quad_column_of_position<Arch> put column 16v + 4j + i there)
+//   interleave_u8x4_x16(r0, r1, r2, r3, out)  avx512 only: 16 bytes of each of 4 rows as 16
+//                       int32 quads in order (out[j] = r0[j] | r1[j] << 8 | r2[j] << 16 | r3[j] << 24)
 //   dot4_u8s8(acc, x, w)  avx512 + VNNI (FINEGRAIN_TARGET_VNNI; plans check simd::vnni_runnable()):
 //                       acc + the sum of the 4 uint8 x int8 byte products of each int32 lane
 //                       (vpdpbusd: exact, wraps; x the uint8 side)
@@ -193,6 +195,21 @@ FINEGRAIN_ALWAYS_INLINE void interleave_u8x4(const batch<std::uint8_t, Arch> (&r
     q[1] = _mm512_unpackhi_epi16(t0, t2);
     q[2] = _mm512_unpacklo_epi16(t1, t3);
     q[3] = _mm512_unpackhi_epi16(t1, t3);
+}
+/// 16 bytes of each of 4 rows r0..r3 as 16 int32 (r0, r1, r2, r3) quads in order: out[j] =
+/// r0[j] | r1[j] << 8 | r2[j] << 16 | r3[j] << 24 (unaligned loads and stores).
+template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
+FINEGRAIN_ALWAYS_INLINE void interleave_u8x4_x16(const std::uint8_t* r0, const std::uint8_t* r1, const std::uint8_t* r2,
+                                                 const std::uint8_t* r3, std::int32_t* out) noexcept
+{
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0)), b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r1));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r2)), d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r3));
+    const __m128i ab0 = _mm_unpacklo_epi8(a, b), ab1 = _mm_unpackhi_epi8(a, b);
+    const __m128i cd0 = _mm_unpacklo_epi8(c, d), cd1 = _mm_unpackhi_epi8(c, d);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi16(ab0, cd0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), _mm_unpackhi_epi16(ab0, cd0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 8), _mm_unpacklo_epi16(ab1, cd1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 12), _mm_unpackhi_epi16(ab1, cd1));
 }
 template <class Arch, if_arch<Arch, arch_id::avx512> = 0>
 FINEGRAIN_TARGET_VNNI inline batch<std::int32_t, Arch> dot4_u8s8(const batch<std::int32_t, Arch>& acc, const batch<std::int32_t, Arch>& x,

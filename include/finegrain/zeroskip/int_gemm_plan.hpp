@@ -140,8 +140,14 @@ public:
                 lists_.group_listed(nonzero_(x, k_, lists_.rows.data(), lists_.values.data()), width_);
                 listed = true;
             }
+        if constexpr (std::is_same<X, std::uint8_t>::value)
+            if (quad_panels_) {  // every row in order: the inputs as quads, one group (quad_panels reads its end)
+                pack_input_quads_(x, ldx, k_, nb, lists_.values.data());
+                lists_.all_rows(4 * ((k_ + 3) / 4));
+                listed = true;
+            }
         if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag, sums ? ldy_ : 0, ld_, width_, !sums && !corrected && !signs_.empty());
-        if (width_ > 1) lists_.pack(width_, nb);
+        if (width_ > 1 && !quad_panels_) lists_.pack(width_, nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
         // Per column tile (batch > 1; batch 1: the task's columns): start its accumulators (zero, or
         // the signs' correction), run the groups over it, write its outputs while still in cache.
@@ -239,12 +245,15 @@ private:
                 // DRAM 0.76-0.88 -> 0.86-1.01, from L3 0.64-0.68 -> 0.89-0.95; at batch 16 the
                 // blocks lost (0.47-0.62 against 0.71-0.84), so batched plans keep the rows.
                 quad_blocks_ = !skip_ && batch == 1;
+                // Batched plans running every row: panels of 64 columns, register-tiled over samples.
+                quad_panels_ = !skip_ && batch > 1;
                 pack_pairs_ = &K::pack_quads;
-                s8_ = quad_blocks_ ? &K::quad_blocks : &K::quads;
+                s8_ = quad_blocks_ ? &K::quad_blocks : quad_panels_ ? &K::quad_panels : &K::quads;
             }
             pack_sign_nibbles_ = &K::pack_sign_nibbles;
             sign_correction_ = &K::sign_correction;
             write_out_ = &K::write_out;
+            pack_input_quads_ = &K::pack_input_quads;
             nonzero_ = &K::nonzero;
             if (pairs_) {
                 if (width_ == 2) s8_ = &K::pairs;
@@ -261,6 +270,14 @@ private:
 
     void finish_layout()
     {
+        if (quad_panels_) {  // natural rows -> panels of 64 columns (quad_panel_offset), K padded to quads with zeros
+            const index_t quads = (k_ + 3) / 4;
+            aligned_buffer<std::uint8_t> packed(finegrain::detail::checked_mul(quads * 4, ld_, "weights size"), 0, page_policy::huge);
+            for (index_t k = 0; k < k_; ++k)
+                for (index_t c = 0; c < ld_; ++c) packed[quad_panel_offset(k, c, quads)] = w8_[k * ldw_ + c];
+            w8_ = std::move(packed);
+            return;
+        }
         if (quad_blocks_) {  // natural rows -> blocks of 16 (quad_block_offset), K padded to 16 with zeros
             const index_t blocks = (k_ + 15) / 16;
             aligned_buffer<std::uint8_t> packed(finegrain::detail::checked_mul(blocks * 16, ldw_, "weights size"), 0, page_policy::huge);
@@ -369,6 +386,7 @@ private:
     bool skip_ = true, pairs_ = false, offset_coded_ = false;
     bool biased_ = false;  // offset codes stored as int8 h = v - 128 (VNNI quads)
     bool quad_blocks_ = false;  // VNNI, batch 1, no skipping: weights in quad blocks (quad_block_offset)
+    bool quad_panels_ = false;  // VNNI, batch > 1, no skipping: weights in quad panels (quad_panel_offset)
     index_t width_ = 1;  // inputs per packed entry: 1 (wide), 2 (pairs), 4 (VNNI quads)
     int_mode mode_ = int_mode::gemm;
     kind kind_ = kind::s8;
@@ -380,6 +398,7 @@ private:
     void (*pack_sign_nibbles_)(index_t, index_t, const std::uint8_t*, std::uint8_t*) noexcept = nullptr;
     void (*sign_correction_)(const sign_correction_args&) noexcept = nullptr;
     void (*write_out_)(const write_out_args<std::int32_t>&) noexcept = nullptr;
+    void (*pack_input_quads_)(const std::uint8_t*, index_t, index_t, index_t, std::int32_t*) noexcept = nullptr;
     index_t (*nonzero_)(const std::uint8_t*, index_t, std::int32_t*, std::int32_t*) noexcept = nullptr;  // uint8 inputs
     column_split split_;
     aligned_buffer<std::uint8_t> w8_;

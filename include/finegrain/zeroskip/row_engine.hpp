@@ -238,6 +238,16 @@ struct row_lists {
         }
     }
 
+    /// Every row in order as one group of `count` entries (quad_panels: values are filled by the plan).
+    void all_rows(index_t count)
+    {
+        entries = count;
+        groups = 1;
+        end[0] = count;
+        out_offset[0] = sign_offset[0] = sign_offset2[0] = 0;
+        split[0] = count;
+    }
+
     /// Pairs (width 2): values[p*batch + s] = x(2p) | x(2p+1) << 16; quads (width 4, uint8
     /// values): x(4p) | x(4p+1) << 8 | x(4p+2) << 16 | x(4p+3) << 24. In place; every group holds
     /// whole pairs or quads.
