@@ -18,7 +18,9 @@
 // B >= 8 cases: magnitudes, and each fragment's sign is applied to each group's int32 sum (a
 // group spans at most two fragments, each part with its own sign). uint8 inputs with 8-bit
 // weights take int16 products (madd), or, for int8 and biased weights on a CPU with AVX-512
-// VNNI, quads of uint8 x int8 products (vpdpbusd; kernel name "..._vnni"; simd::allow_vnni);
+// VNNI, quads of uint8 x int8 products (vpdpbusd; kernel name "..._vnni"; simd::allow_vnni:
+// plans that run every row store the weights in quad blocks at batch 1, in 64-column panels
+// register-tiled over the samples at batch > 1);
 // uint16 inputs or 16-bit magnitudes take int32 products. Results are bit-exact: the plan
 // rejects shapes whose worst case K * max(x) * max|w| exceeds int32 (offset codes: sum v x and
 // 255 * sum_f n X_f are each <= K * 255 * 255 within the same bound, and y moves monotonically
@@ -242,10 +244,12 @@ private:
                 biased_ = kd == kind::u8;
                 // Batch-1 plans running every row (no skipping): blocks of 16 rows, one stream, no
                 // unpacks. Zen 5, fc7 int8 against oneDNN's VNNI inner product, batch 1: from
-                // DRAM 0.76-0.88 -> 0.86-1.01, from L3 0.64-0.68 -> 0.89-0.95; at batch 16 the
-                // blocks lost (0.47-0.62 against 0.71-0.84), so batched plans keep the rows.
+                // DRAM 0.76-0.88 -> 0.86-1.01, from L3 0.64-0.68 -> 0.89-0.95.
                 quad_blocks_ = !skip_ && batch == 1;
-                // Batched plans running every row: panels of 64 columns, register-tiled over samples.
+                // Batched plans running every row: 64-column panels, 6 samples x 64 columns of
+                // accumulators in registers instead of a y round trip per 16 rows (Zen 5, fc7
+                // int8 from L3, x oneDNN: batch 16 0.82-0.85 -> 0.91-0.97, batch 64 0.85 ->
+                // 0.94-0.97; batch 2 and 4 twice as fast; 8-bit codes gain less, see RESULTS).
                 quad_panels_ = !skip_ && batch > 1;
                 pack_pairs_ = &K::pack_quads;
                 s8_ = quad_blocks_ ? &K::quad_blocks : quad_panels_ ? &K::quad_panels : &K::quads;

@@ -71,7 +71,7 @@
 //   Tile:     panel_samples samples x 64 columns in registers (24 accumulators): per quad 4
 //             weight loads, one broadcast per sample, 24 vpdpbusd; y is loaded and stored once
 //             per tile. Panels outer, sample tiles inner: a panel (quads x 256 bytes) comes from
-//             memory once (the first tile prefetches it panel_ahead bytes ahead), then from L2.
+//             memory once, as one stream, then from L2.
 //   Layout:   quad_panel_offset: per 64 columns, all quads in order, 256 bytes each.
 //   Numerics: as quads. Other archs (never chosen by the plans): the plain loop.
 //
@@ -833,15 +833,12 @@ FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::in
 
 /// Samples per register tile of quad_panels (x 4 vectors of 16 columns: 24 accumulators).
 constexpr int panel_samples = 6;
-/// Bytes ahead of the quad being read that the first sample tile of a panel prefetches.
-constexpr index_t panel_ahead = 2048;
 
 /// MB samples x the 64 columns of one panel: y[s*ldy + 0..64) += the panel's products over
-/// `quads` quads; x[q*batch + s] the quad of inputs of sample s. Ahead: per quad, also prefetches
-/// the 256 bytes at `ahead` (panel_ahead bytes further on).
-template <class Arch, int MB, bool Ahead>
+/// `quads` quads; x[q*batch + s] the quad of inputs of sample s.
+template <class Arch, int MB>
 FINEGRAIN_TARGET_VNNI void panel_tile(const std::int8_t* w, index_t quads, const std::int32_t* x, index_t batch, std::int32_t* y,
-                                      index_t ldy, const std::int8_t* ahead) noexcept
+                                      index_t ldy) noexcept
 {
     using I32 = simd::batch<std::int32_t, Arch>;
     I32 acc[MB][4];
@@ -850,11 +847,6 @@ FINEGRAIN_TARGET_VNNI void panel_tile(const std::int8_t* w, index_t quads, const
 #pragma GCC unroll 4
         for (int v = 0; v < 4; ++v) acc[s][v] = I32::load_unaligned(y + s * ldy + 16 * v);
     for (index_t q = 0; q < quads; ++q, w += 256, x += batch) {
-        if constexpr (Ahead) {
-#pragma GCC unroll 4
-            for (int l = 0; l < 4; ++l) __builtin_prefetch(ahead + 64 * l, 0, 1);
-            ahead += 256;
-        }
         I32 wq[4];
         load_quad_block<Arch>(w, 0, wq);
 #pragma GCC unroll 8
@@ -870,21 +862,6 @@ FINEGRAIN_TARGET_VNNI void panel_tile(const std::int8_t* w, index_t quads, const
         for (int v = 0; v < 4; ++v) acc[s][v].store_unaligned(y + s * ldy + 16 * v);
 }
 
-template <class Arch, bool Ahead>
-void panel_tiles(const std::int8_t* w, index_t quads, const std::int32_t* x, index_t batch, std::int32_t* y, index_t ldy, index_t mb,
-                 const std::int8_t* ahead) noexcept
-{
-    static_assert(panel_samples == 6, "one case per tile height");
-    switch (mb) {
-    case 1: panel_tile<Arch, 1, Ahead>(w, quads, x, batch, y, ldy, ahead); break;
-    case 2: panel_tile<Arch, 2, Ahead>(w, quads, x, batch, y, ldy, ahead); break;
-    case 3: panel_tile<Arch, 3, Ahead>(w, quads, x, batch, y, ldy, ahead); break;
-    case 4: panel_tile<Arch, 4, Ahead>(w, quads, x, batch, y, ldy, ahead); break;
-    case 5: panel_tile<Arch, 5, Ahead>(w, quads, x, batch, y, ldy, ahead); break;
-    default: panel_tile<Arch, 6, Ahead>(w, quads, x, batch, y, ldy, ahead); break;
-    }
-}
-
 } // namespace vnni
 #endif
 
@@ -894,18 +871,22 @@ void rows_kernels<Arch>::quad_panels(const int_rows_args<std::int8_t>& a) noexce
     const index_t quads = (a.groups.count > 0 ? a.groups.end[a.groups.count - 1] : 0) / 4;
 #if FINEGRAIN_X86_64
     if constexpr (Arch::id == simd::arch_id::avx512) {
-        // The first sample tile of a panel streams it from memory and prefetches ahead; the others
-        // find it in L2. (Zen 5, fc7 b16 from L3: prefetching the next panel during the second tile
-        // instead, with tiles of 6 + 5 + 5, lost 10 % against oneDNN.)
+        // Panels outer, sample tiles inner: the first tile reads the panel from memory (one
+        // stream the hardware prefetchers follow: Zen 5, fc7 b16 from L3, prefetching 2 KB ahead
+        // in software lost 2-7 %), the others from L2.
         for (index_t c = a.col_begin; c < a.col_end; c += 64) {
             const std::int8_t* w = a.w + quad_panel_offset(0, c, quads);
             for (index_t s = 0; s < a.batch; s += vnni::panel_samples) {
-                const index_t mb = std::min<index_t>(vnni::panel_samples, a.batch - s);
+                const std::int32_t* x = a.x + s;
                 std::int32_t* y = a.y + s * a.ldy + c;
-                if (s == 0)
-                    vnni::panel_tiles<Arch, true>(w, quads, a.x + s, a.batch, y, a.ldy, mb, w + vnni::panel_ahead);
-                else
-                    vnni::panel_tiles<Arch, false>(w, quads, a.x + s, a.batch, y, a.ldy, mb, nullptr);
+                switch (std::min<index_t>(vnni::panel_samples, a.batch - s)) {
+                case 1: vnni::panel_tile<Arch, 1>(w, quads, x, a.batch, y, a.ldy); break;
+                case 2: vnni::panel_tile<Arch, 2>(w, quads, x, a.batch, y, a.ldy); break;
+                case 3: vnni::panel_tile<Arch, 3>(w, quads, x, a.batch, y, a.ldy); break;
+                case 4: vnni::panel_tile<Arch, 4>(w, quads, x, a.batch, y, a.ldy); break;
+                case 5: vnni::panel_tile<Arch, 5>(w, quads, x, a.batch, y, a.ldy); break;
+                default: vnni::panel_tile<Arch, 6>(w, quads, x, a.batch, y, a.ldy); break;
+                }
             }
         }
         return;
