@@ -12,6 +12,7 @@
 //                                         left out: its threads cannot be woken without a call).
 //   zeroskip/fc/fc7/b<B>/t<T>/cold        batch 8 and 16: zeros shared by every sample (u = the
 //                                         share of inputs zero in all samples) or independent.
+//   zeroskip/fc/fc7/b<B>/t<T>/cold_awake  the same (T > 1), worker threads woken as above.
 //   zeroskip/int/fc7/b1/t<T>/cold         integer GEMV: uint8 x int8 dense rows vs zero-skip.
 //   zeroskip/conv3x3/<layer>/t<T>/warm    scatter conv vs im2col+GEMM and oneDNN direct conv
 //                                         (weights and input as cached as they fit).
@@ -145,7 +146,7 @@ void fc_batch1(benchmark::State& state, index_t n, index_t k, int threads, int r
     report(state, title, cs);
 }
 
-void fc_batched(benchmark::State& state, index_t n, index_t k, index_t b, int threads, int rounds)
+void fc_batched(benchmark::State& state, index_t n, index_t k, index_t b, int threads, int rounds, cache_state cache = cache_state::cold)
 {
     auto pool = make_pool(threads);
     set_library_threads(threads);
@@ -177,17 +178,17 @@ void fc_batched(benchmark::State& state, index_t n, index_t k, index_t b, int th
     std::vector<float> y(static_cast<std::size_t>(n * b));
     std::vector<candidate> cs;
     std::vector<std::shared_ptr<void>> keep;
-    add_dense_fc(cs, n, k, b, w.data(), bc[0].x.data(), y.data(), pool.get(), keep);
+    add_dense_fc(cs, n, k, b, w.data(), bc[0].x.data(), y.data(), pool.get(), keep, cache);
     zeroskip::gemm_options o;
     o.pool = pool.get();
     auto zs = std::make_shared<zeroskip::gemm_plan<float>>(matrix_view<const float>(w.data(), n, k), b, o);
     for (const auto& c : bc) {
         const float* x = c.x.data();
-        cs.push_back({c.name, false, [=, &y] { zs->run_unchecked(x, b, y.data(), b); }, {}});
+        cs.push_back({c.name, false, [=, &y] { zs->run_unchecked(x, b, y.data(), b); }, {}, [p = pool.get()] { wake_pool(p); }});
     }
-    for (auto _ : state) round_robin(cs, rounds, cache_state::cold);
+    for (auto _ : state) round_robin(cs, rounds, cache);
     const std::string title = "fc " + std::to_string(n) + "x" + std::to_string(k) + " b" + std::to_string(b) + " t" +
-                              std::to_string(threads) + " cold " + zs->kernel_name();
+                              std::to_string(threads) + " " + to_string(cache) + " " + zs->kernel_name();
     report(state, title, cs, [&](const candidate& c) {
         for (const auto& x : bc)
             if (x.name == c.name) {
@@ -321,10 +322,15 @@ void register_all()
                                          [=](benchmark::State& s) { fc_batch1(s, 4096, 25088, t, 7, true, cache_state::cold_awake); })
                 ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
         }
-        for (index_t b : {8, 16})
+        for (index_t b : {8, 16}) {
             benchmark::RegisterBenchmark(("zeroskip/fc/fc7/b" + std::to_string(b) + ts + "/cold").c_str(),
                                          [=](benchmark::State& s) { fc_batched(s, 4096, 4096, b, t, 9); })
                 ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+            if (t > 1)
+                benchmark::RegisterBenchmark(("zeroskip/fc/fc7/b" + std::to_string(b) + ts + "/cold_awake").c_str(),
+                                             [=](benchmark::State& s) { fc_batched(s, 4096, 4096, b, t, 9, cache_state::cold_awake); })
+                    ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+        }
         benchmark::RegisterBenchmark(("zeroskip/int/fc7/b1" + ts + "/cold").c_str(),
                                      [=](benchmark::State& s) { int_fc(s, 4096, 4096, t, 11); })
             ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
