@@ -60,7 +60,7 @@ void check_conv(const conv2d_shape& s, activation act, executor* pool, std::uint
 
 } // namespace
 
-TEST_CASE("dense conv2d plan (im2col + GEMM) matches the reference on every arch")
+TEST_CASE("dense conv2d plan (im2col rows + GEMM) matches the reference on every arch")
 {
     fgtest::for_each_runnable_arch([](auto) {
         std::uint32_t seed = 100;
@@ -93,6 +93,15 @@ TEST_CASE("dense conv2d plan (im2col + GEMM) matches the reference on every arch
         {
             check_conv(conv2d_shape::square(2, 3, 4, 6, 3, 1, 1), activation::none, nullptr, seed++, true);
             check_conv(conv2d_shape::square(1, 5, 4, 6, 1, 1, 0), activation::none, nullptr, seed++, true);
+        }
+        SUBCASE("patch rows of large layers: several column chunks (cut mid-row) and K blocks")
+        {
+            // K = 333: blocks of 256 + 77 rows (row groups of 16 with a remainder); P = 2500 and
+            // 2601: two column chunks whose boundary falls inside an output row.
+            check_conv(conv2d_shape::square(1, 37, 5, 50, 3, 1, 1), activation::none, nullptr, seed++);
+            check_conv(conv2d_shape::square(1, 40, 3, 101, 3, 2, 1), activation::relu, nullptr, seed++);
+            thread_pool pool(2);
+            check_conv(conv2d_shape::square(1, 37, 5, 50, 3, 1, 0), activation::none, &pool, seed++);
         }
         SUBCASE("threads, a real layer shape")
         {

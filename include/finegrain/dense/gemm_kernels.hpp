@@ -97,12 +97,17 @@ struct gemm_kernels {
     static void block(const gemm_block_args& p) noexcept;
     /// The same with narrow_nr-wide slivers and the MR x narrow_nr tile.
     static void pack_b_narrow(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept;
+    /// r rows of B (nc floats each, ldr apart) as rows k..k+r-1 of a packed block of kc rows
+    /// (pack_b's layout; plans that make B a few rows at a time, as conv2d_plan's im2col rows).
+    static void pack_b_rows(index_t k, index_t r, index_t kc, index_t nc, const float* rows, index_t ldr, float* packed) noexcept;
+    static void pack_b_rows_narrow(index_t k, index_t r, index_t kc, index_t nc, const float* rows, index_t ldr, float* packed) noexcept;
     static void block_narrow(const gemm_block_args& p) noexcept;
     static void gemv(const gemv_args& p) noexcept;
 
 private:
+    /// kc rows into slivers `stride` floats apart (a whole block: kc * NR).
     template <index_t NV>
-    static void pack_b_of(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept;
+    static void pack_b_of(index_t kc, index_t nc, const float* b, index_t ldb, float* packed, index_t stride) noexcept;
     template <index_t NV>
     static void block_of(const gemm_block_args& p) noexcept;
     template <index_t NV, bool PrefetchA>
@@ -113,13 +118,27 @@ private:
 template <class Arch>
 void gemm_kernels<Arch>::pack_b(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept
 {
-    pack_b_of<gemm_tile<Arch>::nv>(kc, nc, b, ldb, packed);
+    pack_b_of<gemm_tile<Arch>::nv>(kc, nc, b, ldb, packed, kc * nr);
+}
+
+template <class Arch>
+void gemm_kernels<Arch>::pack_b_rows(index_t k, index_t r, index_t kc, index_t nc, const float* rows, index_t ldr,
+                                     float* packed) noexcept
+{
+    pack_b_of<gemm_tile<Arch>::nv>(r, nc, rows, ldr, packed + k * nr, kc * nr);
+}
+
+template <class Arch>
+void gemm_kernels<Arch>::pack_b_rows_narrow(index_t k, index_t r, index_t kc, index_t nc, const float* rows, index_t ldr,
+                                            float* packed) noexcept
+{
+    pack_b_of<1>(r, nc, rows, ldr, packed + k * narrow_nr, kc * narrow_nr);
 }
 
 template <class Arch>
 void gemm_kernels<Arch>::pack_b_narrow(index_t kc, index_t nc, const float* b, index_t ldb, float* packed) noexcept
 {
-    pack_b_of<1>(kc, nc, b, ldb, packed);
+    pack_b_of<1>(kc, nc, b, ldb, packed, kc * narrow_nr);
 }
 
 template <class Arch>
@@ -137,29 +156,30 @@ void gemm_kernels<Arch>::block_narrow(const gemm_block_args& p) noexcept
 template <class Arch>
 template <index_t NV>
 void gemm_kernels<Arch>::pack_b_of(index_t kc, index_t nc, const float* FINEGRAIN_RESTRICT b, index_t ldb,
-                                   float* FINEGRAIN_RESTRICT packed) noexcept
+                                   float* FINEGRAIN_RESTRICT packed, index_t stride) noexcept
 {
     using B = simd::batch<float, Arch>;
     constexpr index_t W = static_cast<index_t>(B::size);
     constexpr index_t NR = NV * W;
     index_t j = 0;
-    for (; j + NR <= nc; j += NR) {
+    for (; j + NR <= nc; j += NR, packed += stride) {
         const float* src = b + j;
+        float* dst = packed;
         for (index_t k = 0; k < kc; ++k) {
 #pragma GCC unroll 4
-            for (index_t v = 0; v < NV; ++v) B::load_unaligned(src + v * W).store_unaligned(packed + v * W);
+            for (index_t v = 0; v < NV; ++v) B::load_unaligned(src + v * W).store_unaligned(dst + v * W);
             src += ldb;
-            packed += NR;
+            dst += NR;
         }
     }
     if (j < nc) {  // last, partial sliver: zero-padded to NR columns
         const index_t rest = nc - j;
         for (index_t k = 0; k < kc; ++k) {
             const float* src = b + k * ldb + j;
+            float* dst = packed + k * NR;
             index_t c = 0;
-            for (; c < rest; ++c) packed[c] = src[c];
-            for (; c < NR; ++c) packed[c] = 0.0f;
-            packed += NR;
+            for (; c < rest; ++c) dst[c] = src[c];
+            for (; c < NR; ++c) dst[c] = 0.0f;
         }
     }
 }

@@ -54,6 +54,7 @@ public:
             mr_ = K::mr;
             nr_ = K::nr;
             pack_b_ = &K::pack_b;
+            pack_b_rows_ = &K::pack_b_rows;
             block_ = &K::block;
             gemv_ = &K::gemv;
             if (shape_.n <= K::narrow_nr && K::narrow_nr < K::nr) {
@@ -62,6 +63,7 @@ public:
                 // ms, 12 x 16 6.5 ms; with the A prefetch of gemm_kernels 2.4 ms).
                 nr_ = K::narrow_nr;
                 pack_b_ = &K::pack_b_narrow;
+                pack_b_rows_ = &K::pack_b_rows_narrow;
                 block_ = &K::block_narrow;
             }
         });
@@ -81,7 +83,7 @@ public:
         }
         pack_a(a);
         plan_tasks(workers);
-        scratch_stride_ = kc_ * round_up(nc_, nr_);
+        scratch_stride_ = (kc_ + row_group) * round_up(nc_, nr_);  // the packed block, then run_rows' rows
         scratch_ = aligned_buffer<float>(detail::checked_mul(scratch_stride_, workers, "gemm_plan scratch"));
         name_ = make_name("gemm", mr_, nr_);
     }
@@ -107,7 +109,6 @@ public:
     /// The same without the shape checks: B is k x n with row stride ldb, C is m x n with ldc.
     void run_unchecked(const float* b, index_t ldb, float* c, index_t ldc) const
     {
-        const clamp_bounds cb = bounds_of(act_);
         if (shape_.n == 1) {
             // x is B's one column: rows ldb apart; the GEMV kernel reads it contiguous.
             const float* x = b;
@@ -116,37 +117,83 @@ public:
                 for (index_t i = 0; i < shape_.k; ++i) gathered[i] = b[i * ldb];
                 x = gathered;
             }
-            const index_t chunks = (shape_.m + row_chunk_ - 1) / row_chunk_;
-            parallel_for(pool_, static_cast<std::size_t>(chunks), [&](std::size_t t, std::size_t) {
-                const index_t i0 = static_cast<index_t>(t) * row_chunk_;
-                gemv_args g;
-                g.m = std::min(row_chunk_, shape_.m - i0);
-                g.k = shape_.k;
-                g.a = a_.data() + i0 * shape_.k;
-                g.lda = shape_.k;
-                g.x = x;
-                g.bias = bias_.empty() ? nullptr : bias_.data() + i0;
-                g.lo = cb.lo;
-                g.hi = cb.hi;
-                // y is strided when ldc > 1 (a column of C); gather through a small buffer then.
-                if (ldc == 1) {
-                    g.y = c + i0;
-                    gemv_(g);
-                } else {
-                    float tmp[256];
-                    for (index_t r = 0; r < g.m; r += 256) {
-                        gemv_args h = g;
-                        h.m = std::min<index_t>(256, g.m - r);
-                        h.a = g.a + r * shape_.k;
-                        h.bias = g.bias ? g.bias + r : nullptr;
-                        h.y = tmp;
-                        gemv_(h);
-                        for (index_t i = 0; i < h.m; ++i) c[(i0 + r + i) * ldc] = tmp[i];
-                    }
-                }
-            });
+            run_gemv(x, c, ldc);
             return;
         }
+        run_blocks([&](index_t k0, index_t kc, index_t n0, index_t n1, float* packed, float*) {
+            pack_b_(kc, n1 - n0, b + k0 * ldb + n0, ldb, packed);
+        }, c, ldc);
+    }
+
+    /// The same with B made row by row: rows(k, n0, n1, dst) writes B[k][n0..n1) to dst (n1 - n0
+    /// <= 2048 floats), from the workers of opt.pool, rows of one block in k order. conv2d_plan
+    /// passes its im2col rows, so the K x N patch matrix is never stored.
+    static constexpr index_t row_group = 16;
+    template <class Rows>
+    void run_rows(const Rows& rows, float* c, index_t ldc) const
+    {
+        if (shape_.n == 1) {
+            float* x = scratch_.data();
+            for (index_t i = 0; i < shape_.k; ++i) rows(i, 0, 1, x + i);
+            run_gemv(x, c, ldc);
+            return;
+        }
+        // row_group rows at a time, then packed together: one row at a time wrote 128 bytes to
+        // every sliver, slivers kc * nr floats apart (one L1 set), and thrashed L1.
+        const index_t ld = round_up(nc_, nr_);
+        run_blocks([&](index_t k0, index_t kc, index_t n0, index_t n1, float* packed, float* buf) {
+            for (index_t k = 0; k < kc; k += row_group) {
+                const index_t r = std::min(row_group, kc - k);
+                for (index_t i = 0; i < r; ++i) rows(k0 + k + i, n0, n1, buf + i * ld);
+                pack_b_rows_(k, r, kc, n1 - n0, buf, ld, packed);
+            }
+        }, c, ldc);
+    }
+
+private:
+    static index_t round_up(index_t v, index_t m) { return (v + m - 1) / m * m; }
+
+    void run_gemv(const float* x, float* c, index_t ldc) const
+    {
+        const clamp_bounds cb = bounds_of(act_);
+        const index_t chunks = (shape_.m + row_chunk_ - 1) / row_chunk_;
+        parallel_for(pool_, static_cast<std::size_t>(chunks), [&](std::size_t t, std::size_t) {
+            const index_t i0 = static_cast<index_t>(t) * row_chunk_;
+            gemv_args g;
+            g.m = std::min(row_chunk_, shape_.m - i0);
+            g.k = shape_.k;
+            g.a = a_.data() + i0 * shape_.k;
+            g.lda = shape_.k;
+            g.x = x;
+            g.bias = bias_.empty() ? nullptr : bias_.data() + i0;
+            g.lo = cb.lo;
+            g.hi = cb.hi;
+            // y is strided when ldc > 1 (a column of C); gather through a small buffer then.
+            if (ldc == 1) {
+                g.y = c + i0;
+                gemv_(g);
+            } else {
+                float tmp[256];
+                for (index_t r = 0; r < g.m; r += 256) {
+                    gemv_args h = g;
+                    h.m = std::min<index_t>(256, g.m - r);
+                    h.a = g.a + r * shape_.k;
+                    h.bias = g.bias ? g.bias + r : nullptr;
+                    h.y = tmp;
+                    gemv_(h);
+                    for (index_t i = 0; i < h.m; ++i) c[(i0 + r + i) * ldc] = tmp[i];
+                }
+            }
+        });
+    }
+
+    /// The task grid: per task (an N chunk x an M range) and K block, pack(k0, kc, n0, n1, packed,
+    /// buf) fills the worker's packed B block (buf: row_group spare rows of the chunk's width),
+    /// then the blocks of A run over it.
+    template <class Pack>
+    void run_blocks(const Pack& pack, float* c, index_t ldc) const
+    {
+        const clamp_bounds cb = bounds_of(act_);
         const index_t tasks = m_tasks_ * n_tasks_;
         parallel_for(pool_, static_cast<std::size_t>(tasks), [&](std::size_t t, std::size_t worker) {
             const index_t mt = static_cast<index_t>(t) / n_tasks_, nt = static_cast<index_t>(t) % n_tasks_;
@@ -154,9 +201,10 @@ public:
             const index_t m0 = mt * m_per_task_, m1 = std::min(shape_.m, m0 + m_per_task_);
             if (m0 >= m1 || n0 >= n1) return;
             float* packed_b = scratch_.data() + static_cast<index_t>(worker) * scratch_stride_;
+            float* buf = packed_b + kc_ * round_up(nc_, nr_);
             for (index_t k0 = 0; k0 < shape_.k; k0 += kc_) {
                 const index_t kc = std::min(kc_, shape_.k - k0);
-                pack_b_(kc, n1 - n0, b + k0 * ldb + n0, ldb, packed_b);
+                pack(k0, kc, n0, n1, packed_b, buf);
                 for (index_t i0 = m0; i0 < m1; i0 += mc_) {
                     gemm_block_args p;
                     p.mc = std::min(mc_, m1 - i0);
@@ -177,9 +225,6 @@ public:
             }
         });
     }
-
-private:
-    static index_t round_up(index_t v, index_t m) { return (v + m - 1) / m * m; }
 
     std::string make_name(const char* op, index_t mr, index_t nr) const
     {
@@ -231,10 +276,11 @@ private:
     simd::arch_id arch_ = simd::arch_id::scalar;
     index_t mr_ = 1, nr_ = 1;
     void (*pack_b_)(index_t, index_t, const float*, index_t, float*) noexcept = nullptr;
+    void (*pack_b_rows_)(index_t, index_t, index_t, index_t, const float*, index_t, float*) noexcept = nullptr;
     void (*block_)(const gemm_block_args&) noexcept = nullptr;
     void (*gemv_)(const gemv_args&) noexcept = nullptr;
     aligned_buffer<float> a_, bias_;
-    mutable aligned_buffer<float> scratch_;  // packed B, one block per worker (n = 1: x gathered from a strided column)
+    mutable aligned_buffer<float> scratch_;  // per worker: packed B block + one row (n = 1: x gathered from a strided column)
     index_t a_panel_stride_ = 0, scratch_stride_ = 0;
     index_t kc_ = 0, mc_ = 0, nc_ = 0, m_tasks_ = 1, n_tasks_ = 1, m_per_task_ = 0, row_chunk_ = 0;
     std::string name_;
