@@ -274,22 +274,21 @@ private:
 
     void finish_layout()
     {
-        if (quad_panels_) {  // natural rows -> panels of 64 columns (quad_panel_offset), K padded to quads with zeros
-            const index_t quads = (k_ + 3) / 4;
-            aligned_buffer<std::uint8_t> packed(finegrain::detail::checked_mul(quads * 4, ld_, "weights size"), 0, page_policy::huge);
+        // Natural rows -> panels of 64 columns (quad_panel_offset, K padded to quads) or blocks of
+        // 16 rows (quad_block_offset, K padded to 16); the padding stays zero.
+        auto relayout = [&](index_t bytes, auto offset) {
+            aligned_buffer<std::uint8_t> packed(bytes, 0, page_policy::huge);
             for (index_t k = 0; k < k_; ++k)
-                for (index_t c = 0; c < ld_; ++c) packed[quad_panel_offset(k, c, quads)] = w8_[k * ldw_ + c];
+                for (index_t c = 0; c < ld_; ++c) packed[offset(k, c)] = w8_[k * ldw_ + c];
             w8_ = std::move(packed);
-            return;
-        }
-        if (quad_blocks_) {  // natural rows -> blocks of 16 (quad_block_offset), K padded to 16 with zeros
-            const index_t blocks = (k_ + 15) / 16;
-            aligned_buffer<std::uint8_t> packed(finegrain::detail::checked_mul(blocks * 16, ldw_, "weights size"), 0, page_policy::huge);
-            for (index_t k = 0; k < k_; ++k)
-                for (index_t c = 0; c < ld_; ++c) packed[quad_block_offset(k, c, ldw_)] = w8_[k * ldw_ + c];
-            w8_ = std::move(packed);
-            return;
-        }
+        };
+        const index_t quads = (k_ + 3) / 4, blocks = (k_ + 15) / 16;
+        if (quad_panels_)
+            return relayout(finegrain::detail::checked_mul(quads * 4, ld_, "weights size"),
+                            [&](index_t k, index_t c) { return quad_panel_offset(k, c, quads); });
+        if (quad_blocks_)
+            return relayout(finegrain::detail::checked_mul(blocks * 16, ldw_, "weights size"),
+                            [&](index_t k, index_t c) { return quad_block_offset(k, c, ldw_); });
         if (!pairs_) return;
         aligned_buffer<std::uint8_t> permuted(w8_.size(), 0, page_policy::huge);
         pack_pairs_(k_, ld_, w8_.data(), permuted.data(), ldw_);
