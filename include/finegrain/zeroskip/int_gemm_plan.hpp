@@ -20,7 +20,7 @@
 // weights take int16 products (madd), or, for int8 and biased weights on a CPU with AVX-512
 // VNNI, quads of uint8 x int8 products (vpdpbusd; kernel name "..._vnni"; simd::allow_vnni:
 // plans that run every row store the weights in quad blocks at batch 1, in 64-column panels
-// register-tiled over the samples at batch > 1);
+// register-tiled over the samples at batch > 1, kernel name "..._panel6x64__avx512_vnni");
 // uint16 inputs or 16-bit magnitudes take int32 products. Results are bit-exact: the plan
 // rejects shapes whose worst case K * max(x) * max|w| exceeds int32 (offset codes: sum v x and
 // 255 * sum_f n X_f are each <= K * 255 * 255 within the same bound, and y moves monotonically
@@ -268,8 +268,11 @@ private:
             }
             u16_ = &K::wide;
         });
-        name_ = std::string(sizeof(X) == 1 ? "u8" : "u16") + "_" + op + "_" + std::to_string(max_group) + "x" +
-                std::to_string(width_ * lanes) + "__" + simd::to_string(arch_) + (width_ == 4 ? "_vnni" : "");
+        // The register tile: rows per pass x columns, or (quad panels) samples x columns.
+        const std::string tile = quad_panels_ ? "panel" + std::to_string(panel_samples) + "x64"
+                                              : std::to_string(max_group) + "x" + std::to_string(width_ * lanes);
+        name_ = std::string(sizeof(X) == 1 ? "u8" : "u16") + "_" + op + "_" + tile + "__" + simd::to_string(arch_) +
+                (width_ == 4 ? "_vnni" : "");
     }
 
     void finish_layout()

@@ -202,6 +202,8 @@ constexpr index_t quad_panel_offset(index_t row, index_t col, index_t quads) noe
 {
     return col / 64 * quads * 256 + row / 4 * 256 + (col % 64) / 16 * 64 + (col % 16) * 4 + row % 4;
 }
+/// Samples per register tile of quad_panels (x 4 vectors of 16 columns: 24 accumulators).
+constexpr index_t panel_samples = 6;
 /// The group whose rows are prefetched while a group streams (1 = the next): batch-1 integer
 /// pairs and every kernel at batch > 1.
 constexpr index_t prefetch_groups = 2;
@@ -831,9 +833,6 @@ FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::in
     }
 }
 
-/// Samples per register tile of quad_panels (x 4 vectors of 16 columns: 24 accumulators).
-constexpr int panel_samples = 6;
-
 /// MB samples x the 64 columns of one panel: y[s*ldy + 0..64) += the panel's products over
 /// `quads` quads; x[q*batch + s] the quad of inputs of sample s.
 template <class Arch, int MB>
@@ -876,10 +875,10 @@ void rows_kernels<Arch>::quad_panels(const int_rows_args<std::int8_t>& a) noexce
         // in software lost 2-7 %), the others from L2.
         for (index_t c = a.col_begin; c < a.col_end; c += 64) {
             const std::int8_t* w = a.w + quad_panel_offset(0, c, quads);
-            for (index_t s = 0; s < a.batch; s += vnni::panel_samples) {
+            for (index_t s = 0; s < a.batch; s += panel_samples) {
                 const std::int32_t* x = a.x + s;
                 std::int32_t* y = a.y + s * a.ldy + c;
-                switch (std::min<index_t>(vnni::panel_samples, a.batch - s)) {
+                switch (std::min<index_t>(panel_samples, a.batch - s)) {
                 case 1: vnni::panel_tile<Arch, 1>(w, quads, x, a.batch, y, a.ldy); break;
                 case 2: vnni::panel_tile<Arch, 2>(w, quads, x, a.batch, y, a.ldy); break;
                 case 3: vnni::panel_tile<Arch, 3>(w, quads, x, a.batch, y, a.ldy); break;
