@@ -70,7 +70,7 @@ public:
     const char* kernel_name() const noexcept { return name_.c_str(); }
     std::size_t bytes() const noexcept
     {
-        return gemm_.bytes() + out_scratch_.bytes() + in_scratch_.bytes();
+        return gemm_.bytes() + taps_.bytes() + out_scratch_.bytes() + in_scratch_.bytes();
     }
 
     /// out = act(conv(in) + bias). One call at a time per plan (it owns the scratch).

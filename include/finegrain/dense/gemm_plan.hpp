@@ -127,8 +127,8 @@ public:
 
     /// The same with B made row by row: rows(k, n0, n1, dst) writes B[k][n0..n1) to dst (n1 - n0
     /// <= 2048 floats), from the workers of opt.pool, rows of one block in k order. conv2d_plan
-    /// passes its im2col rows, so the K x N patch matrix is never stored.
-    static constexpr index_t row_group = 16;
+    /// passes its im2col rows, so the K x N patch matrix is never stored. No shape checks (the
+    /// caller owns the shapes, as with run_unchecked).
     template <class Rows>
     void run_rows(const Rows& rows, float* c, index_t ldc) const
     {
@@ -152,6 +152,8 @@ public:
 
 private:
     static index_t round_up(index_t v, index_t m) { return (v + m - 1) / m * m; }
+    /// run_rows makes this many rows of B, then packs them together.
+    static constexpr index_t row_group = 16;
 
     void run_gemv(const float* x, float* c, index_t ldc) const
     {

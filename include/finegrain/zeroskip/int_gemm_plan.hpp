@@ -143,13 +143,13 @@ public:
                 listed = true;
             }
         if constexpr (std::is_same<X, std::uint8_t>::value)
-            if (quad_panels_) {  // every row in order: the inputs as quads, one group (quad_panels reads its end)
+            if (layout_ == layout::quad_panels) {  // every row in order: the inputs as quads, one group (quad_panels reads its end)
                 pack_input_quads_(x, ldx, k_, nb, lists_.values.data());
                 lists_.all_rows(4 * ((k_ + 3) / 4));
                 listed = true;
             }
         if (!listed) lists_.gather(x, ldx, k_, nb, skip_, frag, sums ? ldy_ : 0, ld_, width_, !sums && !corrected && !signs_.empty());
-        if (width_ > 1 && !quad_panels_) lists_.pack(width_, nb);
+        if (width_ > 1 && layout_ != layout::quad_panels) lists_.pack(width_, nb);
         const index_t rows_out = sums ? frags_ : nb;  // accumulator rows of ld_ columns
         // Per column tile (batch > 1; batch 1: the task's columns): start its accumulators (zero, or
         // the signs' correction), run the groups over it, write its outputs while still in cache.
@@ -245,14 +245,14 @@ private:
                 // Batch-1 plans running every row (no skipping): blocks of 16 rows, one stream, no
                 // unpacks. Zen 5, fc7 int8 against oneDNN's VNNI inner product, batch 1: from
                 // DRAM 0.76-0.88 -> 0.86-1.01, from L3 0.64-0.68 -> 0.89-0.95.
-                quad_blocks_ = !skip_ && batch == 1;
+                if (!skip_ && batch == 1) layout_ = layout::quad_blocks;
                 // Batched plans running every row: 64-column panels, 6 samples x 64 columns of
                 // accumulators in registers instead of a y round trip per 16 rows (Zen 5, fc7
                 // int8 from L3, x oneDNN: batch 16 0.82-0.85 -> 0.91-0.97, batch 64 0.85 ->
                 // 0.94-0.97; batch 2 and 4 twice as fast; 8-bit codes gain less, see RESULTS).
-                quad_panels_ = !skip_ && batch > 1;
+                if (!skip_ && batch > 1) layout_ = layout::quad_panels;
                 pack_pairs_ = &K::pack_quads;
-                s8_ = quad_blocks_ ? &K::quad_blocks : quad_panels_ ? &K::quad_panels : &K::quads;
+                s8_ = layout_ == layout::quad_blocks ? &K::quad_blocks : layout_ == layout::quad_panels ? &K::quad_panels : &K::quads;
             }
             pack_sign_nibbles_ = &K::pack_sign_nibbles;
             sign_correction_ = &K::sign_correction;
@@ -269,7 +269,7 @@ private:
             u16_ = &K::wide;
         });
         // The register tile: rows per pass x columns, or (quad panels) samples x columns.
-        const std::string tile = quad_panels_ ? "panel" + std::to_string(panel_samples) + "x64"
+        const std::string tile = layout_ == layout::quad_panels ? "panel" + std::to_string(panel_samples) + "x64"
                                               : std::to_string(max_group) + "x" + std::to_string(width_ * lanes);
         name_ = std::string(sizeof(X) == 1 ? "u8" : "u16") + "_" + op + "_" + tile + "__" + simd::to_string(arch_) +
                 (width_ == 4 ? "_vnni" : "");
@@ -286,10 +286,10 @@ private:
             w8_ = std::move(packed);
         };
         const index_t quads = (k_ + 3) / 4, blocks = (k_ + 15) / 16;
-        if (quad_panels_)
+        if (layout_ == layout::quad_panels)
             return relayout(finegrain::detail::checked_mul(quads * 4, ld_, "weights size"),
                             [&](index_t k, index_t c) { return quad_panel_offset(k, c, quads); });
-        if (quad_blocks_)
+        if (layout_ == layout::quad_blocks)
             return relayout(finegrain::detail::checked_mul(blocks * 16, ldw_, "weights size"),
                             [&](index_t k, index_t c) { return quad_block_offset(k, c, ldw_); });
         if (!pairs_) return;
@@ -391,8 +391,10 @@ private:
     executor* pool_ = nullptr;
     bool skip_ = true, pairs_ = false, offset_coded_ = false;
     bool biased_ = false;  // offset codes stored as int8 h = v - 128 (VNNI quads)
-    bool quad_blocks_ = false;  // VNNI, batch 1, no skipping: weights in quad blocks (quad_block_offset)
-    bool quad_panels_ = false;  // VNNI, batch > 1, no skipping: weights in quad panels (quad_panel_offset)
+    // Weight layout: input-major rows (permuted per chunk for pairs / quads), or with VNNI and no
+    // skipping, quad blocks (batch 1, quad_block_offset) or quad panels (batch > 1, quad_panel_offset).
+    enum class layout { rows, quad_blocks, quad_panels };
+    layout layout_ = layout::rows;
     index_t width_ = 1;  // inputs per packed entry: 1 (wide), 2 (pairs), 4 (VNNI quads)
     int_mode mode_ = int_mode::gemm;
     kind kind_ = kind::s8;

@@ -760,22 +760,22 @@ FINEGRAIN_ALWAYS_INLINE void load_quad_block(const std::int8_t* q, index_t c, si
 }
 
 /// Q quads x columns [c0, c1) in 64-column steps, every sample (instantiated for avx512 only).
-/// Packed: w[0..Q) are quads of a quad-block layout, next[0] the next pass's block (batch 1 reads
-/// one stream the hardware streamers follow; batch > 1 reads a column tile of each block, so
-/// its 1 KB per 64 columns of the next block is prefetched); else w[0..4Q) are rows and next
-/// the A rows to prefetch.
+/// Packed: w[0..Q) are quads of a quad-block layout and next is not read (the plans run quad
+/// blocks at batch 1: one stream the hardware streamers follow); else w[0..4Q) are rows and
+/// next the A rows to prefetch.
 template <class Arch, int Q, int A, bool Packed = false>
 FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::int8_t* const* next, const std::int32_t* x,
                                       index_t batch, std::int32_t* y, index_t ldy, index_t c0, index_t c1) noexcept
 {
     using I32 = simd::batch<std::int32_t, Arch>;
-    constexpr int W = Packed ? Q : 4 * Q, N = Packed ? 1 : A;
+    constexpr int W = Packed ? Q : 4 * Q;
     const std::int8_t* wr[W];  // local copies: the y stores cannot alias them
-    const std::int8_t* ahead[N];
+    const std::int8_t* ahead[A];
 #pragma GCC unroll 32
     for (int r = 0; r < W; ++r) wr[r] = w[r];
+    if constexpr (!Packed)
 #pragma GCC unroll 32
-    for (int r = 0; r < N; ++r) ahead[r] = next[r];
+        for (int r = 0; r < A; ++r) ahead[r] = next[r];
     auto load = [&](int q, index_t c, I32(&v)[4]) {
         if constexpr (Packed)
             load_quad_block<Arch>(wr[q], c, v);
@@ -806,13 +806,9 @@ FINEGRAIN_TARGET_VNNI void quads_pass(const std::int8_t* const* w, const std::in
         return;
     }
     for (index_t c = c0; c < c1; c += 64) {
-        if constexpr (Packed) {
-#pragma GCC unroll 16
-            for (int l = 0; l < 16; ++l) __builtin_prefetch(ahead[0] + 16 * c + 64 * l, 0, 1);
-        } else {
+        if constexpr (!Packed)
 #pragma GCC unroll 32
             for (int r = 0; r < A; ++r) __builtin_prefetch(ahead[r] + c, 0, 1);
-        }
         I32 wq[Q][4];
 #pragma GCC unroll 8
         for (int q = 0; q < Q; ++q) load(q, c, wq[q]);
@@ -947,12 +943,11 @@ void rows_kernels<Arch>::quads_any(const int_rows_args<std::int8_t>& a) noexcept
         for (index_t gi = 0; gi < g.count;) {
             const index_t n = pass_groups(g, gi, e, G), e1 = g.end[gi + n - 1];
             // Rows: the pass's rows, and the next pass's (at least prefetch_groups ahead). Quad
-            // blocks: the pass's quads, and the next pass's block (the last pass: its own).
+            // blocks: the pass's quads.
             const std::int8_t* w[G * max_group];
             const std::int8_t* next[G * max_group];
             if constexpr (Packed) {
                 for (index_t i = e; i < e1; i += 4) w[(i - e) / 4] = a.w + quad_block_offset(g.rows[i], 0, a.ldw);
-                next[0] = a.w + quad_block_offset(e1 < g.end[g.count - 1] ? g.rows[e1] : g.rows[e], 0, a.ldw);
             } else {
                 for (index_t i = e; i < e1; ++i) w[i - e] = a.w + static_cast<index_t>(g.rows[i]) * a.ldw;
                 const index_t skip = n > prefetch_groups ? n - prefetch_groups : 0;
